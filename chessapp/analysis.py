@@ -1,0 +1,567 @@
+"""Engine judgement as pure functions, plus one orchestrator that analyses a game.
+
+The math follows lichess exactly; each constant cites the file it comes from
+in lichess-org/lila (server) or lichess-org/lila ``ui/`` (client):
+
+* winning chances: ``ui/lib/src/ceval/winningChances.ts``
+  (``rawWinningChances``, ``cpWinningChances``, ``mateWinningChances``);
+* judgements: ``modules/tree/src/main/Advice.scala`` (``CpAdvice`` thresholds
+  0.3 / 0.2 / 0.1 on the mover's drop in winning chances; ``MateAdvice`` for
+  the mate cases);
+* accuracy: ``modules/analyse/src/main/AccuracyPercent.scala``
+  (``fromWinPercents``, ``gameAccuracy``);
+* ACPL: ``modules/analyse/src/main/Accuracy.scala`` (``diffsList``, cp ceiled
+  at ±1000, a mate counted as ±1000).
+
+Evals are attached to the ply *after* the move (ply 1 is the position after
+White's first move) and every move is judged from the mover's side.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import statistics
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import chess
+import chess.pgn
+
+from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+
+log = logging.getLogger(__name__)
+
+# --- Winning chances ---------------------------------------------------------
+
+#: lila PR #11148, ui/lib/src/ceval/winningChances.ts: the logistic fit of
+#: lichess game outcomes against Stockfish centipawns.
+WIN_CHANCES_MULTIPLIER = -0.00368208
+#: Advice.scala / Cp.CEILING: centipawns are clamped to ±1000 before judging.
+CP_CEILING = 1000
+
+
+def raw_winning_chances(cp: float) -> float:
+    """lichess ``rawWinningChances``: 2/(1+exp(-0.00368208·cp)) − 1, in [−1, 1]."""
+    return 2 / (1 + math.exp(WIN_CHANCES_MULTIPLIER * cp)) - 1
+
+
+def ceil_cp(cp: int) -> int:
+    """lichess ``Cp.ceiled``: clamp to ±1000."""
+    return max(-CP_CEILING, min(CP_CEILING, cp))
+
+
+def mate_as_cp(mate: int, *, sign: int) -> int:
+    """lichess ``mateWinningChances``: mate in n counts as (21 − min(10, |n|))·100 cp."""
+    return (21 - min(10, abs(mate))) * 100 * sign
+
+
+def _mate_sign(ev: WhiteEval) -> int:
+    assert ev.mate is not None
+    if ev.mate == 0:
+        return 1 if ev.mated == chess.BLACK else -1
+    return 1 if ev.mate > 0 else -1
+
+
+def winning_chances(ev: WhiteEval, color: chess.Color = chess.WHITE) -> float:
+    """``color``'s winning chances in [−1, 1], with mate mapped as lichess maps it."""
+    if ev.cp is not None:
+        white = raw_winning_chances(ceil_cp(ev.cp))
+    else:
+        assert ev.mate is not None
+        white = raw_winning_chances(mate_as_cp(ev.mate, sign=_mate_sign(ev)))
+    return white if color == chess.WHITE else -white
+
+
+def forced_cp(ev: WhiteEval) -> int:
+    """lila ``Eval.forceAsCp`` then ``ceiled``: White's cp in ±1000, a mate as ±1000."""
+    if ev.cp is not None:
+        return ceil_cp(ev.cp)
+    return CP_CEILING * _mate_sign(ev)
+
+
+def win_percent(ev: WhiteEval) -> float:
+    """lila ``WinPercent.fromCentiPawns``: White's win % in [0, 100], for accuracy."""
+    return 50 + 50 * raw_winning_chances(forced_cp(ev))
+
+
+# --- Judgements ----------------------------------------------------------------
+
+
+class Judgement(enum.Enum):
+    """lichess's three grades of error, with their PGN NAGs and glyphs."""
+
+    INACCURACY = "inaccuracy"
+    MISTAKE = "mistake"
+    BLUNDER = "blunder"
+
+    @property
+    def nag(self) -> int:
+        return {"inaccuracy": chess.pgn.NAG_DUBIOUS_MOVE, "mistake": chess.pgn.NAG_MISTAKE,
+                "blunder": chess.pgn.NAG_BLUNDER}[self.value]
+
+    @property
+    def glyph(self) -> str:
+        return {"inaccuracy": "?!", "mistake": "?", "blunder": "??"}[self.value]
+
+    @property
+    def title(self) -> str:
+        return self.value.capitalize()
+
+
+class MateSequence(enum.Enum):
+    """lila ``MateAdvice.MateSequence`` (``MateDelayed`` carries no judgement, so it is omitted)."""
+
+    CREATED = "Checkmate is now unavoidable"
+    LOST = "Lost forced checkmate sequence"
+
+
+#: Advice.scala ``winningChanceJudgements``: the mover's drop in winning chances.
+JUDGEMENT_THRESHOLDS: tuple[tuple[float, Judgement], ...] = (
+    (0.3, Judgement.BLUNDER),
+    (0.2, Judgement.MISTAKE),
+    (0.1, Judgement.INACCURACY),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judgement of one move, from the mover's side."""
+
+    judgement: Judgement | None
+    mate_sequence: MateSequence | None
+    #: The mover's drop in winning chances (−1..1 scale; negative = improved).
+    win_chance_loss: float
+
+
+def win_chance_loss(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> float:
+    """How much the mover's winning chances fell with the move (lichess ``povDiff``)."""
+    return winning_chances(before, mover) - winning_chances(after, mover)
+
+
+def judge(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> Verdict:
+    """lila ``Advice(prev, info)``: ``CpAdvice`` when both are cp, else ``MateAdvice``."""
+    loss = win_chance_loss(before, after, mover)
+    if before.cp is not None and after.cp is not None:
+        drop = raw_winning_chances(ceil_cp(before.cp)) - raw_winning_chances(ceil_cp(after.cp))
+        if mover == chess.BLACK:
+            drop = -drop
+        for threshold, grade in JUDGEMENT_THRESHOLDS:
+            if drop >= threshold:
+                return Verdict(grade, None, drop)
+        return Verdict(None, None, drop)
+
+    sign = 1 if mover == chess.WHITE else -1
+    # Mate from the mover's side: > 0 the mover mates, < 0 the mover is mated.
+    def mover_mate(ev: WhiteEval) -> int | None:
+        if ev.mate is None:
+            return None
+        if ev.mate == 0:
+            return None if ev.mated != mover else -1  # a delivered mate is no advice
+        return ev.mate * sign
+
+    def mover_cp(ev: WhiteEval) -> int:
+        return 0 if ev.cp is None else ev.cp * sign  # lila: ``.so(_.centipawns)``
+
+    prev_mate, next_mate = mover_mate(before), mover_mate(after)
+    sequence: MateSequence | None = None
+    if prev_mate is None and next_mate is not None and next_mate < 0:
+        sequence = MateSequence.CREATED
+    elif prev_mate is not None and prev_mate > 0 and (next_mate is None or next_mate < 0):
+        sequence = MateSequence.LOST
+    if sequence is MateSequence.CREATED:
+        prev_cp = mover_cp(before)
+        grade = (Judgement.INACCURACY if prev_cp < -999
+                 else Judgement.MISTAKE if prev_cp < -700 else Judgement.BLUNDER)
+    elif sequence is MateSequence.LOST:
+        next_cp = mover_cp(after)
+        grade = (Judgement.INACCURACY if next_cp > 999
+                 else Judgement.MISTAKE if next_cp > 700 else Judgement.BLUNDER)
+    else:
+        return Verdict(None, None, loss)
+    return Verdict(grade, sequence, loss)
+
+
+# --- Accuracy and ACPL -----------------------------------------------------------
+
+#: AccuracyPercent.fromWinPercents: lichess's fit of accuracy against win% lost.
+ACCURACY_A = 103.1668100711649
+ACCURACY_K = -0.04354415386753951
+ACCURACY_B = -3.166924740191411
+#: "+1 uncertainty bonus (due to imperfect analysis)", AccuracyPercent.scala
+ACCURACY_BONUS = 1.0
+
+
+def move_accuracy(win_before: float, win_after: float) -> float:
+    """Accuracy % of one move from the mover's win % (0..100) before and after it."""
+    if win_after >= win_before:
+        return 100.0
+    raw = ACCURACY_A * math.exp(ACCURACY_K * (win_before - win_after)) + ACCURACY_B
+    return max(0.0, min(100.0, raw + ACCURACY_BONUS))
+
+
+def _weighted_mean(pairs: Sequence[tuple[float, float]]) -> float | None:
+    total = sum(w for _, w in pairs)
+    return None if total <= 0 else sum(x * w for x, w in pairs) / total
+
+
+def _harmonic_mean(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    if any(v <= 0 for v in values):
+        return 0.0  # lila: 1/0 makes the sum infinite and the mean 0
+    return len(values) / sum(1 / v for v in values)
+
+
+def game_accuracy(
+    evals: Sequence[WhiteEval], *, initial: WhiteEval, start_color: chess.Color = chess.WHITE
+) -> dict[chess.Color, float | None]:
+    """lila ``AccuracyPercent.gameAccuracy``, per side.
+
+    ``evals[i]`` is the eval after ply i+1; ``initial`` the eval before the
+    first move. Each side's accuracy is the mean of a volatility-weighted mean
+    and a harmonic mean of its move accuracies. The window is len/10 clamped
+    to [2, 8]; a window's weight is its win% standard deviation clamped to
+    [0.5, 12].
+    """
+    wins = [win_percent(initial)] + [win_percent(e) for e in evals]
+    window = max(2, min(8, len(evals) // 10))
+    windows = [wins[:window]] * max(0, min(window, len(wins)) - 2)
+    windows += [wins[i:i + window] for i in range(max(1, len(wins) - window + 1))]
+    weights = [max(0.5, min(12.0, statistics.pstdev(w))) for w in windows]
+    per_side: dict[chess.Color, list[tuple[float, float]]] = {chess.WHITE: [], chess.BLACK: []}
+    for i in range(len(wins) - 1):
+        color = chess.WHITE if (i % 2 == 0) == (start_color == chess.WHITE) else chess.BLACK
+        prev, nxt = wins[i], wins[i + 1]
+        acc = move_accuracy(prev, nxt) if color == chess.WHITE else move_accuracy(nxt, prev)
+        per_side[color].append((acc, weights[i]))
+    result: dict[chess.Color, float | None] = {}
+    for color, pairs in per_side.items():
+        weighted = _weighted_mean(pairs)
+        harmonic = _harmonic_mean([a for a, _ in pairs])
+        result[color] = None if weighted is None or harmonic is None else (weighted + harmonic) / 2
+    return result
+
+
+def centipawn_loss(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> int:
+    """lila ``Accuracy.diffsList``: the mover's cp loss, cp ceiled at ±1000, never negative."""
+    diff = forced_cp(after) - forced_cp(before)
+    return max(0, -diff if mover == chess.WHITE else diff)
+
+
+def average_centipawn_loss(losses: Sequence[int]) -> float | None:
+    return None if not losses else round(sum(losses) / len(losses), 1)
+
+
+# --- Results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlyAnalysis:
+    """One move, judged: the eval after it (White's view) and the best move before it."""
+
+    ply: int  # 1-based: the position after this many half-moves
+    san: str
+    uci: str
+    fen: str  # after the move
+    mover: chess.Color
+    eval_before: WhiteEval
+    eval: WhiteEval
+    best: chess.Move | None  # the engine's choice in the position before the move
+    best_san: str | None
+    pv: tuple[chess.Move, ...]  # the engine's line from the position before the move
+    pv_san: tuple[str, ...]
+    lines_after: tuple[EngineLine, ...]  # multipv lines of the position after the move
+    verdict: Verdict
+    accuracy: float
+    cp_loss: int
+
+    @property
+    def judgement(self) -> Judgement | None:
+        return self.verdict.judgement
+
+    def comment(self, *, with_eval: bool = True, with_best: bool = True) -> str:
+        """lila ``Advice.makeComment``: ``(0.30 → -1.20) Mistake. Nf3 was best.``"""
+        if self.judgement is None:
+            return ""
+        text = ""
+        if with_eval:
+            text = f"({eval_comment(self.eval_before)} → {eval_comment(self.eval)}) "
+        seq = self.verdict.mate_sequence
+        text += (seq.value if seq is not None else self.judgement.title) + "."
+        if with_best and self.best_san and self.best != chess.Move.from_uci(self.uci):
+            text += f" {self.best_san} was best."
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ply": self.ply,
+            "san": self.san,
+            "uci": self.uci,
+            "fen": self.fen,
+            "eval": self.eval.to_json(),
+            "best": None if self.best is None else {"uci": self.best.uci(), "san": self.best_san},
+            "pv": [m.uci() for m in self.pv],
+            "judgement": None if self.judgement is None else self.judgement.value,
+            "win_chance_loss": round(self.verdict.win_chance_loss, 4),
+            "accuracy": round(self.accuracy, 2),
+        }
+
+
+def eval_comment(ev: WhiteEval) -> str:
+    """lila ``Info.evalComment``: ``0.30``, ``-1.20`` or ``Mate in 3``."""
+    if ev.mate is not None:
+        return "Checkmate" if ev.mate == 0 else f"Mate in {abs(ev.mate)}"
+    assert ev.cp is not None
+    return f"{ev.cp / 100:.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class SideSummary:
+    accuracy: float | None
+    acpl: float | None
+    inaccuracies: int
+    mistakes: int
+    blunders: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accuracy": None if self.accuracy is None else round(self.accuracy, 1),
+            "acpl": self.acpl,
+            "inaccuracies": self.inaccuracies,
+            "mistakes": self.mistakes,
+            "blunders": self.blunders,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GameAnalysis:
+    """A whole main line, analysed. ``plies[i]`` is ply i+1."""
+
+    headers: dict[str, str]
+    start_fen: str
+    initial: PositionEval
+    plies: tuple[PlyAnalysis, ...]
+    engine: EngineIdentity
+    limit: SearchLimit
+    multipv: int
+
+    def summary(self) -> dict[chess.Color, SideSummary]:
+        start_color = chess.Board(self.start_fen).turn
+        acc = game_accuracy([p.eval for p in self.plies], initial=self.initial.eval,
+                            start_color=start_color)
+        out: dict[chess.Color, SideSummary] = {}
+        for color in (chess.WHITE, chess.BLACK):
+            mine = [p for p in self.plies if p.mover == color]
+            out[color] = SideSummary(
+                accuracy=acc[color],
+                acpl=average_centipawn_loss([p.cp_loss for p in mine]),
+                inaccuracies=sum(p.judgement is Judgement.INACCURACY for p in mine),
+                mistakes=sum(p.judgement is Judgement.MISTAKE for p in mine),
+                blunders=sum(p.judgement is Judgement.BLUNDER for p in mine),
+            )
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        summary = self.summary()
+        return {
+            "headers": dict(self.headers),
+            "engine": {"name": self.engine.name, "threads": self.engine.threads,
+                       "hash_mb": self.engine.hash_mb},
+            "limit": {"nodes": self.limit.nodes, "depth": self.limit.depth,
+                      "movetime_ms": self.limit.movetime_ms},
+            "multipv": self.multipv,
+            "start": {"fen": self.start_fen, "eval": self.initial.eval.to_json()},
+            "plies": [p.to_json() for p in self.plies],
+            "summary": {"white": summary[chess.WHITE].to_json(),
+                        "black": summary[chess.BLACK].to_json()},
+        }
+
+
+# --- The orchestrator --------------------------------------------------------------
+
+
+class Evaluator(Protocol):
+    """What the analysis needs from an engine (``chessapp.engine.EnginePool`` is one).
+
+    ``evaluate`` must be safe to call from ``workers`` threads at once.
+    """
+
+    @property
+    def identity(self) -> EngineIdentity: ...
+
+    @property
+    def workers(self) -> int: ...
+
+    def evaluate(self, board: chess.Board, limit: SearchLimit, *, multipv: int = 1) -> PositionEval:
+        ...
+
+
+class EvalCache(Protocol):
+    """Where finished positions are kept (``chessapp.store.Store`` is one)."""
+
+    def get_eval(
+        self, fen: str, engine: EngineIdentity, limit: SearchLimit, multipv: int
+    ) -> PositionEval | None: ...
+
+    def put_eval(self, result: PositionEval, multipv: int) -> None: ...
+
+
+#: progress(done, total): positions finished so far, out of all positions.
+Progress = Callable[[int, int], None]
+
+
+def terminal_eval(board: chess.Board, engine: EngineIdentity, limit: SearchLimit) -> PositionEval | None:
+    """A finished position needs no engine: checkmate is mate 0, a draw is 0.00."""
+    if board.is_checkmate():
+        ev = WhiteEval.checkmate(board.turn)
+    elif board.is_stalemate() or board.is_insufficient_material():
+        ev = WhiteEval(cp=0)
+    else:
+        return None
+    return PositionEval(board.fen(), (EngineLine(ev, ()),), engine, limit)
+
+
+def main_line_boards(game: chess.pgn.Game) -> list[chess.Board]:
+    """The position before the first move, then after each main-line move."""
+    board = game.board()
+    boards = [board.copy(stack=False)]
+    for move in game.mainline_moves():
+        board.push(move)
+        boards.append(board.copy(stack=False))
+    return boards
+
+
+def evaluate_positions(
+    boards: Sequence[chess.Board],
+    evaluator: Evaluator,
+    limit: SearchLimit,
+    *,
+    multipv: int = 1,
+    cache: EvalCache | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> list[PositionEval]:
+    """Evaluate every position, last first (fishnet's order), spread over the pool.
+
+    Cached positions cost no engine call, and each result is cached as soon
+    as it arrives, so an interrupted run loses nothing it finished.
+    """
+    if not 1 <= multipv <= 5:
+        raise ValueError("multipv must be between 1 and 5")
+    identity = evaluator.identity
+    results: list[PositionEval | None] = [None] * len(boards)
+    todo: list[int] = []
+    for i, board in enumerate(boards):
+        found = terminal_eval(board, identity, limit)
+        if found is None and cache is not None:
+            found = cache.get_eval(board.fen(), identity, limit, multipv)
+        if found is None:
+            todo.append(i)
+        results[i] = found
+    done = len(boards) - len(todo)
+    lock = threading.Lock()
+    if progress is not None:
+        progress(done, len(boards))
+
+    def work(i: int) -> None:
+        nonlocal done
+        if cancel is not None and cancel.is_set():
+            return
+        result = evaluator.evaluate(boards[i], limit, multipv=multipv)
+        if cache is not None:
+            cache.put_eval(result, multipv)
+        with lock:
+            results[i] = result
+            done += 1
+            if progress is not None:
+                progress(done, len(boards))
+
+    todo.reverse()  # last position first, so the engine's hash helps the earlier ones
+    if todo:
+        with ThreadPoolExecutor(max_workers=max(1, min(evaluator.workers, len(todo)))) as pool:
+            for future in [pool.submit(work, i) for i in todo]:
+                future.result()
+    if cancel is not None and cancel.is_set() and any(r is None for r in results):
+        raise InterruptedError("analysis cancelled")
+    return [r for r in results if r is not None]
+
+
+def build_game_analysis(
+    game: chess.pgn.Game, positions: Sequence[PositionEval], *, multipv: int = 1
+) -> GameAnalysis:
+    """Fold per-position engine results into judged plies (pure: no engine here)."""
+    boards = main_line_boards(game)
+    if len(positions) != len(boards):
+        raise ValueError("one PositionEval per position of the main line is needed")
+    moves = list(game.mainline_moves())
+    plies: list[PlyAnalysis] = []
+    for ply in range(1, len(boards)):
+        before_board, after_board = boards[ply - 1], boards[ply]
+        move = moves[ply - 1]
+        before, after = positions[ply - 1], positions[ply]
+        mover = before_board.turn
+        verdict = judge(before.eval, after.eval, mover)
+        best_pv = before.best.pv
+        win_b, win_a = win_percent(before.eval), win_percent(after.eval)
+        if mover == chess.BLACK:
+            win_b, win_a = 100 - win_b, 100 - win_a
+        plies.append(PlyAnalysis(
+            ply=ply,
+            san=before_board.san(move),
+            uci=move.uci(),
+            fen=after_board.fen(),
+            mover=mover,
+            eval_before=before.eval,
+            eval=after.eval,
+            best=best_pv[0] if best_pv else None,
+            best_san=before_board.san(best_pv[0]) if best_pv else None,
+            pv=best_pv,
+            pv_san=tuple(_san_line(before_board, best_pv)),
+            lines_after=after.lines,
+            verdict=verdict,
+            accuracy=move_accuracy(win_b, win_a),
+            cp_loss=centipawn_loss(before.eval, after.eval, mover),
+        ))
+    first = positions[0]
+    return GameAnalysis(
+        headers={k: v for k, v in game.headers.items()},
+        start_fen=boards[0].fen(),
+        initial=first,
+        plies=tuple(plies),
+        engine=first.engine,
+        limit=first.limit,
+        multipv=multipv,
+    )
+
+
+def _san_line(board: chess.Board, moves: Sequence[chess.Move]) -> list[str]:
+    board = board.copy(stack=False)
+    out = []
+    for move in moves:
+        if not board.is_legal(move):
+            break
+        out.append(board.san(move))
+        board.push(move)
+    return out
+
+
+def analyse_game(
+    game: chess.pgn.Game,
+    evaluator: Evaluator,
+    limit: SearchLimit,
+    *,
+    multipv: int = 1,
+    cache: EvalCache | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> GameAnalysis:
+    """Analyse every position of the main line and judge every move."""
+    boards = main_line_boards(game)
+    positions = evaluate_positions(boards, evaluator, limit, multipv=multipv, cache=cache,
+                                   progress=progress, cancel=cancel)
+    return build_game_analysis(game, positions, multipv=multipv)
