@@ -1,0 +1,635 @@
+"""The engine service: find a UCI engine, start it, bound its time, restart it, pool it.
+
+Everything that talks to an engine process goes through :class:`EnginePool`,
+which implements the :class:`chessapp.analysis.Evaluator` protocol. The UCI
+client itself is python-chess's (``chess.engine.SimpleEngine``); this module
+adds what a long-running, many-user app needs on top of it:
+
+* **A bounded pool.** At most ``workers`` engine processes, each used by one
+  thread at a time. python-chess cancels a running command when a new one is
+  sent, so an engine shared between threads without a lock would silently
+  return the wrong position's result. Each engine lives in a *slot*; a thread
+  takes a slot from a queue, uses its engine, and puts it back.
+* **A deadline on every call.** ``SimpleEngine.analyse`` only bounds a search
+  when ``Limit.time`` is set: in python-chess 1.11.2 ``_timeout_for(limit)``
+  returns ``None`` unless ``limit.time`` is not ``None``, and then it is
+  ``timeout + limit.time``. A search by nodes or depth on a hung engine would
+  therefore block forever. We must not add ``time`` to the limit either (that
+  would make results depend on machine speed), so the pool runs the same
+  protocol coroutine ``SimpleEngine.analyse`` runs, under its own
+  ``asyncio.wait_for`` deadline (:meth:`EngineConfig.deadline_for`).
+* **Restart with backoff**, as lichess's fishnet does (``src/main.rs``): after a
+  timeout or a crash the engine process is dropped, and the position is retried
+  on a fresh one after a randomized backoff that starts at 100 ms, grows up to
+  4x per failure, is capped, and resets after a success.
+* **Its own session.** Engines start with ``setpgrp=True`` (python-chess passes
+  ``start_new_session=True`` to ``subprocess``), so Ctrl+C in the terminal
+  reaches the app, which then quits the engines cleanly, instead of killing
+  them halfway through a line.
+* **Determinism.** Before each position the engine gets ``ucinewgame`` (a fresh
+  ``game`` object) and the board without its move stack, so a result depends
+  only on (FEN, engine, settings, limit), which is exactly the cache key of
+  :class:`chessapp.store.Store`. With ``Threads=1`` and a node limit, Stockfish
+  then gives identical results on every run and on every pool worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import logging
+import os
+import queue
+import random
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import chess
+import chess.engine
+
+from chessapp.analysis import terminal_eval
+from chessapp.errors import (
+    BadInput,
+    EngineCrashed,
+    EngineTimeout,
+    EngineUnavailable,
+)
+from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+
+__all__ = [
+    "EngineConfig",
+    "EnginePool",
+    "EngineStatus",
+    "engine_status",
+    "find_engine",
+    "shared_pool",
+]
+
+log = logging.getLogger(__name__)
+
+#: Where Debian and Ubuntu put the ``stockfish`` package (off root's PATH).
+DEBIAN_STOCKFISH = "/usr/games/stockfish"
+INSTALL_ADVICE = (
+    "Install Stockfish (apt-get install stockfish), or set STOCKFISH_PATH "
+    "to the path of any UCI engine."
+)
+
+
+def _is_executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_engine(path: str | None = None) -> str:
+    """The engine binary to run: ``path``, then ``$STOCKFISH_PATH``, then ``stockfish``
+    on PATH, then Debian's ``/usr/games/stockfish``.
+
+    An explicit path or ``STOCKFISH_PATH`` that does not point at an executable
+    is an error in itself; we do not silently fall back to another engine,
+    since results record which engine made them.
+    """
+    for source, given in (("the engine path", path),
+                          ("STOCKFISH_PATH", os.environ.get("STOCKFISH_PATH") or None)):
+        if given is None:
+            continue
+        if _is_executable(given):
+            return given
+        found = shutil.which(given)  # a bare command name such as "stockfish"
+        if found is not None:
+            return found
+        raise EngineUnavailable(f"{source} {given!r} is not an executable file. {INSTALL_ADVICE}")
+    on_path = shutil.which("stockfish")
+    if on_path is not None:
+        return on_path
+    if _is_executable(DEBIAN_STOCKFISH):
+        return DEBIAN_STOCKFISH
+    raise EngineUnavailable(f"No chess engine found. {INSTALL_ADVICE}")
+
+
+# --- Configuration ---------------------------------------------------------------------------
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadInput(f"{name} must be a positive whole number, not {raw!r}") from None
+    if value < 1:
+        raise BadInput(f"{name} must be a positive whole number, not {raw!r}")
+    return value
+
+
+def _default_workers() -> int:
+    return _env_int("CHESSAPP_ENGINE_POOL", os.cpu_count() or 1)
+
+
+def _default_threads() -> int:
+    return _env_int("CHESSAPP_ENGINE_THREADS", 1)
+
+
+def _default_hash() -> int:
+    return _env_int("CHESSAPP_ENGINE_HASH", 16)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How the pool runs its engines. Defaults come from the environment.
+
+    ``workers`` (``CHESSAPP_ENGINE_POOL``, default: CPU cores) bounds the number
+    of engine processes. ``threads`` (``CHESSAPP_ENGINE_THREADS``, default 1)
+    and ``hash_mb`` (``CHESSAPP_ENGINE_HASH``, default 16) are UCI options of
+    each engine; with one thread per engine results are reproducible.
+
+    The deadline of one call is :meth:`deadline_for`; the other fields tune
+    it and the restart policy.
+    """
+
+    path: str | None = None
+    workers: int = field(default_factory=_default_workers)
+    threads: int = field(default_factory=_default_threads)
+    hash_mb: int = field(default_factory=_default_hash)
+    #: A deliberately low estimate of one engine thread's speed. Stockfish 15.1
+    #: searches ~0.5-1.5M nodes/s per thread on a desktop core; a busy shared
+    #: 2-core box (our CI) can drop well below that, so we assume 200k.
+    nodes_per_second: int = 200_000
+    #: Multiplier on the estimated search time, for load spikes and slow disks.
+    deadline_safety: float = 3.0
+    #: Added to every deadline: ucinewgame (clears the hash), isready, process
+    #: scheduling. python-chess itself allows 10 s beyond ``Limit.time``.
+    deadline_base_s: float = 5.0
+    #: No deadline exceeds this: a deadline exists to catch hung engines, and
+    #: even a depth-30 search must end eventually.
+    deadline_max_s: float = 3600.0
+    #: How long an engine may take to start and answer ``uci``/``isready``.
+    startup_timeout_s: float = 10.0
+    #: How many times one position is retried on a fresh engine after a
+    #: timeout or crash before the call fails (so at most 1 + max_restarts tries).
+    max_restarts: int = 2
+    #: fishnet's randomized backoff: the first pause, and the cap.
+    backoff_start_s: float = 0.1
+    backoff_cap_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "threads", "hash_mb", "nodes_per_second"):
+            if getattr(self, name) < 1:
+                raise BadInput(f"engine setting {name} must be at least 1")
+        if self.max_restarts < 0:
+            raise BadInput("engine setting max_restarts must not be negative")
+        for name in ("deadline_safety", "deadline_base_s", "deadline_max_s", "startup_timeout_s"):
+            if not getattr(self, name) > 0:
+                raise BadInput(f"engine setting {name} must be positive")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> EngineConfig:
+        """The environment's settings, with ``overrides`` (keyword: value) on top."""
+        return cls(**overrides)
+
+    def deadline_for(self, limit: SearchLimit, multipv: int = 1) -> float:
+        """Seconds one search may take before the engine counts as hung. Always finite.
+
+        * nodes: ``nodes / nodes_per_second * safety``. The node count is the
+          whole search's budget, so MultiPV does not change it.
+        * depth: an estimate of the nodes that depth needs (Stockfish's
+          effective branching factor is about 1.5-1.6 per ply; 5,000 x 1.6^d
+          is generous), times ``multipv``, since each extra line is searched
+          to the same depth; then as for nodes.
+        * movetime: the move time itself (the engine stops on its own) times
+          the safety factor.
+
+        ``deadline_base_s`` is added, and the result capped at ``deadline_max_s``.
+        """
+        if limit.nodes is not None:
+            search = limit.nodes / self.nodes_per_second * self.deadline_safety
+        elif limit.depth is not None:
+            estimated_nodes = 5_000 * 1.6 ** min(limit.depth, 60) * multipv
+            search = estimated_nodes / self.nodes_per_second * self.deadline_safety
+        else:
+            assert limit.movetime_ms is not None
+            search = limit.movetime_ms / 1000 * self.deadline_safety
+        return min(self.deadline_max_s, self.deadline_base_s + search)
+
+
+# --- Backoff -------------------------------------------------------------------------------
+
+
+class RandomizedBackoff:
+    """fishnet's ``RandomizedBackoff``: each pause is random in [start, min(cap, 4 x last)].
+
+    Thread-safe; shared by the whole pool, so a broken engine binary slows
+    every thread down rather than being restarted in a tight loop.
+    """
+
+    def __init__(self, start: float, cap: float, rng: random.Random | None = None) -> None:
+        self._start = start
+        self._cap = max(start, cap)
+        self._last = 0.0
+        self._lock = threading.Lock()
+        self._rng = rng or random.Random()  # noqa: S311 -- jitter, not security
+
+    def next(self) -> float:
+        with self._lock:
+            high = min(self._cap, max(self._start, 4 * self._last))
+            self._last = self._rng.uniform(self._start, high)
+            return self._last
+
+    def reset(self) -> None:
+        with self._lock:
+            self._last = 0.0
+
+
+# --- The pool ------------------------------------------------------------------------------
+
+
+class _Slot:
+    """A place for one engine process; whoever holds the slot owns the engine."""
+
+    __slots__ = ("engine", "index")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.engine: chess.engine.SimpleEngine | None = None
+
+
+def _pid_of(engine: chess.engine.SimpleEngine) -> int | None:
+    pid = engine.transport.get_pid()
+    return pid if isinstance(pid, int) else None
+
+
+def _kill_engine(engine: chess.engine.SimpleEngine, *, graceful: bool) -> None:
+    """Stop one engine process and wait until it is reaped; never raises.
+
+    ``graceful``: send ``quit`` first (a healthy engine exits at once). A hung
+    or crashed engine gets SIGKILL to its whole process group (it leads its own
+    session, so the group is just the engine).
+    """
+    pid = _pid_of(engine)
+    if graceful and not engine.returncode.done():
+        try:
+            engine.quit()
+        except Exception as exc:  # a dead or hung engine cannot quit; kill it below
+            log.debug("engine pid %s did not quit cleanly: %r", pid, exc)
+    if not engine.returncode.done() and pid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    engine.close()
+    try:
+        engine.returncode.result(timeout=5)
+    except Exception as exc:
+        log.warning("engine pid %s was not reaped: %r", pid, exc)
+
+
+class EnginePool:
+    """A bounded, thread-safe pool of UCI engine processes (a ``chessapp.analysis.Evaluator``).
+
+    Engines start lazily, on the first call that needs one. ``close()`` (or
+    leaving the ``with`` block) quits them all and kills any that do not quit.
+    """
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self._config = config if config is not None else EngineConfig.from_env()
+        self._path = find_engine(self._config.path)
+        self._slots: queue.LifoQueue[_Slot] = queue.LifoQueue()
+        self._all_slots = [_Slot(i) for i in range(self._config.workers)]
+        for slot in reversed(self._all_slots):
+            self._slots.put(slot)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._calls = 0
+        self._restarts = 0
+        self._name: str | None = None
+        self._backoff = RandomizedBackoff(self._config.backoff_start_s,
+                                          self._config.backoff_cap_s)
+
+    # -- public properties --
+
+    @property
+    def config(self) -> EngineConfig:
+        return self._config
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def workers(self) -> int:
+        return self._config.workers
+
+    @property
+    def calls(self) -> int:
+        """Engine searches actually run (cache hits and finished positions cost none)."""
+        with self._lock:
+            return self._calls
+
+    @property
+    def restarts(self) -> int:
+        """Engine processes dropped after a timeout or crash."""
+        with self._lock:
+            return self._restarts
+
+    @property
+    def identity(self) -> EngineIdentity:
+        """The engine's UCI ``id name`` and our settings; starts one engine if none ran yet."""
+        if self._name is None:
+            with self._slot() as slot:
+                self._ensure_engine(slot)
+        assert self._name is not None
+        return EngineIdentity(self._name, threads=self._config.threads,
+                              hash_mb=self._config.hash_mb)
+
+    def alive_pids(self) -> list[int]:
+        """The process ids of this pool's running engines (for tests and status pages)."""
+        pids = []
+        for slot in self._all_slots:
+            engine = slot.engine
+            if engine is not None and not engine.returncode.done():
+                pid = _pid_of(engine)
+                if pid is not None:
+                    pids.append(pid)
+        return pids
+
+    # -- slots and processes --
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[_Slot]:
+        if self._closed:
+            raise EngineUnavailable("the engine pool is closed")
+        slot = self._slots.get()
+        try:
+            if self._closed:
+                raise EngineUnavailable("the engine pool is closed")
+            yield slot
+        finally:
+            self._slots.put(slot)
+
+    def _start(self) -> chess.engine.SimpleEngine:
+        try:
+            engine = chess.engine.SimpleEngine.popen_uci(
+                [self._path], timeout=self._config.startup_timeout_s, setpgrp=True)
+        except OSError as exc:  # not found, not executable, wrong format
+            raise EngineUnavailable(
+                f"cannot start the engine {self._path!r}: {exc}. {INSTALL_ADVICE}") from exc
+        except (TimeoutError, chess.engine.EngineError) as exc:  # exited or silent during `uci`
+            raise EngineUnavailable(
+                f"the engine {self._path!r} did not start as a UCI engine within "
+                f"{self._config.startup_timeout_s:g} s: {exc!r}") from exc
+        try:
+            options = {name: value for name, value in
+                       (("Threads", self._config.threads), ("Hash", self._config.hash_mb))
+                       if name in engine.options}
+            if options:
+                engine.configure(options)
+            name = engine.id.get("name", "").strip() or os.path.basename(self._path)
+        except BaseException:
+            _kill_engine(engine, graceful=False)
+            raise
+        with self._lock:
+            if self._name is None:
+                self._name = name
+        log.info("started engine %r (pid %s)", name, _pid_of(engine))
+        return engine
+
+    def _ensure_engine(self, slot: _Slot) -> chess.engine.SimpleEngine:
+        engine = slot.engine
+        if engine is not None and engine.returncode.done():
+            log.warning("engine pid %s had exited (code %s); restarting it",
+                        _pid_of(engine), engine.returncode.result())
+            self._drop(slot)
+            engine = None
+        if engine is None:
+            engine = self._start()
+            slot.engine = engine
+            if self._closed:  # close() ran while we were starting it
+                self._drop(slot)
+                raise EngineUnavailable("the engine pool is closed")
+        return engine
+
+    def _drop(self, slot: _Slot) -> None:
+        engine, slot.engine = slot.engine, None
+        if engine is not None:
+            _kill_engine(engine, graceful=False)
+
+    # -- evaluation --
+
+    def evaluate(self, board: chess.Board, limit: SearchLimit, *, multipv: int = 1) -> PositionEval:
+        """Search one position; every eval in the result is from White's view.
+
+        Raises :class:`BadInput` for an invalid position (before any engine
+        sees it), :class:`EngineTimeout` or :class:`EngineCrashed` (naming the
+        FEN) when every try failed, and :class:`EngineUnavailable` when no
+        engine can be started.
+        """
+        if not 1 <= multipv <= 500:
+            raise BadInput(f"multipv must be at least 1, not {multipv}")
+        status = board.status()
+        if status != chess.STATUS_VALID:
+            # Stockfish 15.1 segfaults on some invalid positions (no king).
+            reasons = ", ".join(str(flag.name).lower().replace("_", " ")
+                                for flag in chess.Status if flag and flag in status)
+            raise BadInput(f"invalid position: {reasons}", token=board.fen())
+        position = board.copy(stack=False)
+        identity = self.identity
+        finished = terminal_eval(position, identity, limit)
+        if finished is not None:
+            return finished
+        deadline = self._config.deadline_for(limit, multipv)
+        fen = position.fen()
+        failures: list[BaseException] = []
+        while True:
+            try:
+                with self._slot() as slot:
+                    engine = self._ensure_engine(slot)
+                    try:
+                        infos = self._search(engine, position, limit, multipv, deadline)
+                    except (TimeoutError, chess.engine.EngineError) as exc:
+                        with self._lock:
+                            self._restarts += 1
+                        log.warning("engine pid %s failed on %s: %r; dropping it",
+                                    _pid_of(engine), fen, exc)
+                        self._drop(slot)
+                        raise
+            except (TimeoutError, chess.engine.EngineError) as exc:
+                if self._closed:
+                    raise EngineUnavailable("the engine pool was closed") from exc
+                failures.append(exc)
+                if len(failures) > self._config.max_restarts:
+                    raise self._failure(fen, deadline, failures) from exc
+                pause = self._backoff.next()
+                log.info("retrying %s in %.2f s (try %d)", fen, pause, len(failures) + 1)
+                time.sleep(pause)
+                continue
+            self._backoff.reset()
+            with self._lock:
+                self._calls += 1
+            return self._to_position_eval(fen, infos, identity, limit)
+
+    def _search(self, engine: chess.engine.SimpleEngine, board: chess.Board, limit: SearchLimit,
+                multipv: int, deadline: float) -> list[chess.engine.InfoDict]:
+        """``SimpleEngine.analyse`` with a deadline that also holds for nodes and depth.
+
+        python-chess runs the protocol on its own event-loop thread;
+        ``SimpleEngine.analyse`` wraps ``protocol.analyse`` in
+        ``asyncio.wait_for(..., _timeout_for(limit))``, which is ``None`` (no
+        bound) unless ``limit.time`` is set. We schedule the same coroutine with
+        our deadline. The outer ``result(timeout=...)`` is a second guard in
+        case the event loop itself is gone.
+        """
+        coro = asyncio.wait_for(
+            engine.protocol.analyse(board, limit.to_engine(), multipv=multipv, game=object(),
+                                    info=chess.engine.INFO_ALL),
+            deadline)
+        try:
+            future = asyncio.run_coroutine_threadsafe(coro, engine.protocol.loop)
+        except RuntimeError as exc:  # the engine's event loop is closed
+            coro.close()
+            raise chess.engine.EngineTerminatedError(f"engine event loop dead: {exc}") from exc
+        try:
+            return future.result(timeout=deadline + 5)
+        finally:
+            future.cancel()
+
+    def _failure(self, fen: str, deadline: float, failures: list[BaseException]) -> Exception:
+        tries = len(failures)
+        crashes = [f for f in failures if not isinstance(f, TimeoutError)]
+        if crashes:
+            return EngineCrashed(
+                f"the engine failed on position {fen} {tries} times in a row "
+                f"({len(crashes)} crash(es), last: {crashes[-1]}); that position was not analysed")
+        return EngineTimeout(
+            f"the engine did not answer within {deadline:.1f} s on position {fen} "
+            f"({tries} tries, restarted each time)")
+
+    @staticmethod
+    def _to_position_eval(fen: str, infos: list[chess.engine.InfoDict],
+                          identity: EngineIdentity, limit: SearchLimit) -> PositionEval:
+        lines = []
+        for info in infos:
+            score = info.get("score")
+            if score is None:
+                continue
+            lines.append(EngineLine(
+                eval=WhiteEval.from_pov(score),  # the one place a PovScore is converted
+                pv=tuple(info.get("pv", ())),
+                depth=info.get("depth"),
+                nodes=info.get("nodes"),
+            ))
+        if not lines:
+            raise EngineCrashed(f"the engine gave no evaluation for position {fen}")
+        return PositionEval(fen, tuple(lines), identity, limit)
+
+    # -- shutdown --
+
+    def close(self) -> None:
+        """Quit every engine, kill the ones that will not quit; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        for slot in self._all_slots:
+            engine, slot.engine = slot.engine, None
+            if engine is not None:
+                # A slot in use: its holder sees EngineTerminatedError, then _closed.
+                _kill_engine(engine, graceful=True)
+
+    def __enter__(self) -> EnginePool:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<EnginePool {self._path!r} workers={self.workers} pids={self.alive_pids()}>"
+
+
+# --- One pool per process --------------------------------------------------------------------
+
+_shared: dict[EngineConfig, EnginePool] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pool(config: EngineConfig | None = None) -> EnginePool:
+    """The process-wide pool for ``config`` (default: from the environment).
+
+    Every Streamlit session shares it, so the pool size bounds the engine
+    processes of the whole server. Pools are closed at interpreter exit.
+    """
+    config = config if config is not None else EngineConfig.from_env()
+    with _shared_lock:
+        pool = _shared.get(config)
+        if pool is None or pool._closed:
+            pool = EnginePool(config)
+            _shared[config] = pool
+        return pool
+
+
+@atexit.register
+def _close_shared_pools() -> None:
+    with _shared_lock:
+        pools = list(_shared.values())
+        _shared.clear()
+    for pool in pools:
+        pool.close()
+
+
+# --- Status for the UI ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """Whether an engine can be used, for display. ``message`` is for people."""
+
+    available: bool
+    path: str | None
+    name: str | None
+    message: str
+
+
+_status_cache: dict[tuple[str, float], EngineStatus] = {}
+_status_lock = threading.Lock()
+
+
+def engine_status(path: str | None = None) -> EngineStatus:
+    """Find and briefly start the engine to learn its name; never raises.
+
+    Results are cached per binary (path and modification time), so a page can
+    call this on every render without starting a process each time.
+    """
+    try:
+        found = find_engine(path)
+    except EngineUnavailable as exc:
+        return EngineStatus(False, None, None, str(exc))
+    try:
+        key = (found, Path(found).stat().st_mtime)
+    except OSError as exc:
+        return EngineStatus(False, found, None, f"cannot read {found!r}: {exc}")
+    with _status_lock:
+        cached = _status_cache.get(key)
+        if cached is not None:
+            return cached
+        status = _probe(found)
+        if status.available:
+            _status_cache[key] = status
+        return status
+
+
+def _probe(found: str) -> EngineStatus:
+    try:
+        engine = chess.engine.SimpleEngine.popen_uci([found], timeout=10, setpgrp=True)
+    except Exception as exc:
+        return EngineStatus(False, found, None,
+                            f"the engine {found!r} did not start: {exc!r}. {INSTALL_ADVICE}")
+    try:
+        name = engine.id.get("name", "").strip() or os.path.basename(found)
+    finally:
+        _kill_engine(engine, graceful=True)
+    return EngineStatus(True, found, name, f"{name} ({found})")
