@@ -161,7 +161,9 @@ def judge(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> Verdict:
         if ev.mate is None:
             return None
         if ev.mate == 0:
-            return None if ev.mated != mover else -1  # a delivered mate is no advice
+            # Mate on the board: "positive" for whoever delivered it, so a
+            # delivered mate is neither created nor lost.
+            return 1 if ev.mated != mover else -1
         return ev.mate * sign
 
     def mover_cp(ev: WhiteEval) -> int:
@@ -210,11 +212,10 @@ def _weighted_mean(pairs: Sequence[tuple[float, float]]) -> float | None:
 
 
 def _harmonic_mean(values: Sequence[float]) -> float | None:
+    """lila ``Maths.harmonicMean``: each value floored at 1 so a 0% move cannot zero it."""
     if not values:
         return None
-    if any(v <= 0 for v in values):
-        return 0.0  # lila: 1/0 makes the sum infinite and the mean 0
-    return len(values) / sum(1 / v for v in values)
+    return len(values) / sum(1 / max(1.0, v) for v in values)
 
 
 def game_accuracy(
@@ -312,6 +313,14 @@ class PlyAnalysis:
         }
 
 
+def _position_from_json(
+    board: chess.Board, ev: dict[str, Any], pv: tuple[chess.Move, ...] | None,
+    identity: EngineIdentity, limit: SearchLimit,
+) -> PositionEval:
+    white_eval = WhiteEval.from_json(ev, turn=board.turn)
+    return PositionEval(board.fen(), (EngineLine(white_eval, pv or ()),), identity, limit)
+
+
 def eval_comment(ev: WhiteEval) -> str:
     """lila ``Info.evalComment``: ``0.30``, ``-1.20`` or ``Mate in 3``."""
     if ev.mate is not None:
@@ -381,6 +390,38 @@ class GameAnalysis:
                         "black": summary[chess.BLACK].to_json()},
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GameAnalysis:
+        """Rebuild an analysis from :meth:`to_json` output (the CLI's ``--json`` report).
+
+        Judgements, accuracy and losses are recomputed from the stored evals,
+        so a report can never disagree with the math in this module.
+        """
+        limit_data = data["limit"]
+        limit = SearchLimit(nodes=limit_data.get("nodes"), depth=limit_data.get("depth"),
+                            movetime_ms=limit_data.get("movetime_ms"))
+        eng = data["engine"]
+        identity = EngineIdentity(eng["name"], eng.get("threads", 1), eng.get("hash_mb", 16))
+        board = chess.Board(data["start"]["fen"])
+        game = chess.pgn.Game.from_board(board)
+        game.headers.update(data.get("headers", {}))
+        positions = [_position_from_json(board, data["start"]["eval"], None, identity, limit)]
+        node: chess.pgn.GameNode = game
+        for ply in data["plies"]:
+            move = chess.Move.from_uci(ply["uci"])
+            if not board.is_legal(move):
+                raise ValueError(f"ply {ply['ply']}: {ply['uci']} is not legal")
+            # The best line for this ply belongs to the position before it.
+            before = positions[-1]
+            pv = tuple(chess.Move.from_uci(u) for u in ply.get("pv", []))
+            if pv:
+                positions[-1] = PositionEval(before.fen, (EngineLine(before.eval, pv),),
+                                             identity, limit)
+            board.push(move)
+            node = node.add_main_variation(move)
+            positions.append(_position_from_json(board, ply["eval"], None, identity, limit))
+        return build_game_analysis(game, positions, multipv=int(data.get("multipv", 1)))
+
 
 # --- The orchestrator --------------------------------------------------------------
 
@@ -415,7 +456,9 @@ class EvalCache(Protocol):
 Progress = Callable[[int, int], None]
 
 
-def terminal_eval(board: chess.Board, engine: EngineIdentity, limit: SearchLimit) -> PositionEval | None:
+def terminal_eval(
+    board: chess.Board, engine: EngineIdentity, limit: SearchLimit
+) -> PositionEval | None:
     """A finished position needs no engine: checkmate is mate 0, a draw is 0.00."""
     if board.is_checkmate():
         ev = WhiteEval.checkmate(board.turn)

@@ -1,4 +1,4 @@
-"""Board shapes (arrows and circles) in lichess's colours, shared by the story, the UI and export."""
+"""Board shapes (arrows and circles) in lichess colours, for the story, the UI and export."""
 
 from __future__ import annotations
 
