@@ -237,8 +237,14 @@ def analyze(args: argparse.Namespace) -> int:
         for number, game in enumerate(_games_to_analyse(args, stack), start=1):
             white, black = game.headers.get("White", "?"), game.headers.get("Black", "?")
             bar.label = f"game {number if args.all else args.game}: {white} - {black}"[:60]
+            calls_before = pool.calls
             result = analysis.analyse_game(game, pool, limit, multipv=args.multipv,
                                            cache=cache, progress=bar.update)
+            if not args.quiet:
+                searched = pool.calls - calls_before
+                positions = len(result.plies) + 1
+                print(f"{bar.label}: {positions} positions, {searched} engine searches, "
+                      f"{positions - searched} cached or final", file=sys.stderr)
             out.write(export.export_pgn(game, result, options))
             out.write("\n")
             out.flush()
