@@ -1,0 +1,416 @@
+"""SQLite storage: the analysis cache and saved sessions.
+
+One file, ``chessapp.sqlite3`` in :func:`data_dir`, in WAL mode. Every write is
+its own transaction, so when the server is killed in the middle of an
+analysis every position already finished is on disk, and a restarted
+analysis starts where it stopped (issue 6, "Crashes and data").
+
+The cache key is (FEN, engine identity key, limit key, multipv): exactly what
+a result depends on, since :class:`chessapp.engine.EnginePool` sends
+``ucinewgame`` and the bare position before each search.
+
+A data file that SQLite cannot read is moved aside (renamed to
+``chessapp.sqlite3.corrupt-<timestamp>``), a fresh one is started, and
+:attr:`Store.recovered_from` says what happened so the UI can tell the user.
+Nothing else in the data directory is touched.
+
+Session ids are random url-safe tokens; names are only data. Neither ever
+becomes part of a filesystem path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import chess
+
+from chessapp.errors import BadInput, SessionNotFound, StoreError
+from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+
+__all__ = ["DB_NAME", "SCHEMA_VERSION", "SavedSession", "SessionInfo", "Store", "data_dir"]
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "chessapp.sqlite3"
+#: Bumped with every schema change; stored in ``PRAGMA user_version``.
+SCHEMA_VERSION = 1
+#: Longest session name accepted (it is shown in lists, not used as a path).
+MAX_NAME_LENGTH = 200
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS evals (
+    fen     TEXT NOT NULL,
+    engine  TEXT NOT NULL,
+    lim     TEXT NOT NULL,
+    multipv INTEGER NOT NULL,
+    lines   TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (fen, engine, lim, multipv)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (
+    id       TEXT PRIMARY KEY,
+    name     TEXT NOT NULL,
+    pgn      TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    analysis TEXT,
+    created  REAL NOT NULL,
+    updated  REAL NOT NULL
+);
+"""
+
+#: SQLite result codes that mean "this file is not a usable database".
+_CORRUPT_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+def data_dir() -> Path:
+    """``$CHESSAPP_DATA_DIR``, else ``$XDG_DATA_HOME/chessapp``, else ``~/.local/share/chessapp``.
+
+    Created on demand; :class:`StoreError` if that is impossible.
+    """
+    env = os.environ.get("CHESSAPP_DATA_DIR", "").strip()
+    if env:
+        path = Path(env).expanduser()
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+        base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+        path = base / "chessapp"
+    _make_dir(path)
+    return path
+
+
+def _make_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the data directory {str(path)!r}: {exc.strerror or exc}. "
+            "Set CHESSAPP_DATA_DIR to a writable folder.") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StoreError(f"the data directory {str(path)!r} is not writable. "
+                         "Set CHESSAPP_DATA_DIR to a writable folder.")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A saved session as listed (without its PGN and analysis)."""
+
+    id: str
+    name: str
+    created: datetime
+    updated: datetime
+    has_analysis: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSession:
+    """A saved session: the game, the settings it was analysed with, and the analysis."""
+
+    id: str
+    name: str
+    pgn: str
+    settings: dict[str, Any]
+    analysis: dict[str, Any] | None
+    created: datetime
+    updated: datetime
+
+
+def _lines_to_json(result: PositionEval) -> str:
+    return json.dumps([
+        {
+            "cp": line.eval.cp,
+            "mate": line.eval.mate,
+            "mated": line.eval.mated,
+            "pv": [move.uci() for move in line.pv],
+            "depth": line.depth,
+            "nodes": line.nodes,
+        }
+        for line in result.lines
+    ], separators=(",", ":"))
+
+
+def _lines_from_json(text: str) -> tuple[EngineLine, ...]:
+    return tuple(
+        EngineLine(
+            eval=WhiteEval.from_json(item),
+            pv=tuple(chess.Move.from_uci(uci) for uci in item["pv"]),
+            depth=item.get("depth"),
+            nodes=item.get("nodes"),
+        )
+        for item in json.loads(text)
+    )
+
+
+def _timestamp(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _clean_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise BadInput("a session name must be text")
+    name = name.strip()
+    if not name:
+        raise BadInput("a session needs a name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise BadInput(f"a session name may have at most {MAX_NAME_LENGTH} characters")
+    return name
+
+
+def _dump(value: dict[str, Any] | None, what: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"the session {what} cannot be saved as JSON: {exc}") from exc
+
+
+class Store:
+    """The app's SQLite file: an :class:`chessapp.analysis.EvalCache` plus saved sessions.
+
+    Thread-safe: one connection guarded by a lock (every statement is short,
+    and Streamlit sessions live in threads of one process). Other processes
+    may open the same file; WAL lets their readers and our writer overlap.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is None:
+            path = data_dir() / DB_NAME
+        else:
+            _make_dir(path.parent)
+        self.path = path
+        #: A message for people when an unreadable file was moved aside at open.
+        self.recovered_from: str | None = None
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            if not self._is_unusable(exc):
+                raise StoreError(f"cannot open {str(path)!r}: {exc}") from exc
+            moved = self._move_aside()
+            self.recovered_from = (
+                f"The data file {str(path)!r} could not be read ({exc}); it was moved to "
+                f"{str(moved)!r} and a fresh one was started. Cached analyses and saved "
+                "sessions in it are not available.")
+            log.error("%s", self.recovered_from)
+            try:
+                self._conn = self._open()
+            except sqlite3.DatabaseError as again:
+                raise StoreError(f"cannot open {str(path)!r}: {again}") from again
+
+    # -- opening --
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            # Reading the schema is what fails on a file that is not a database.
+            conn.execute("PRAGMA quick_check(1)").fetchone()
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{str(self.path)!r} was written by a newer chessapp (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}); upgrade, or set CHESSAPP_DATA_DIR "
+                    "to another folder.")
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process (not a power cut): enough here.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if version < SCHEMA_VERSION:
+                conn.execute("BEGIN IMMEDIATE")
+                # Statement by statement: executescript() would commit on its own.
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _is_unusable(self, exc: sqlite3.DatabaseError) -> bool:
+        """Corrupt, not a database, or unreadable by us (but not merely locked)."""
+        if getattr(exc, "sqlite_errorname", None) in _CORRUPT_CODES:
+            return True
+        if "integrity check failed" in str(exc) or "not a database" in str(exc):
+            return True
+        return self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK)
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        try:
+            self.path.rename(target)
+            # The WAL and shared-memory files belong to the broken file: keep them beside it
+            # (SQLite finds "<name>-wal" next to the moved copy) and out of the fresh one.
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    side.rename(target.with_name(target.name + suffix))
+        except OSError as exc:
+            raise StoreError(f"the data file {str(self.path)!r} is unreadable and could not be "
+                             f"moved aside: {exc.strerror or exc}") from exc
+        return target
+
+    # -- plumbing --
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, committed on success, rolled back on error."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise StoreError(f"cannot write to {str(self.path)!r}: {exc}") from exc
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._connection().execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read {str(self.path)!r}: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:
+            raise StoreError("the store is closed")
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- the analysis cache (chessapp.analysis.EvalCache) --
+
+    def get_eval(self, fen: str, engine: EngineIdentity, limit: SearchLimit,
+                 multipv: int) -> PositionEval | None:
+        rows = self._read(
+            "SELECT lines FROM evals WHERE fen = ? AND engine = ? AND lim = ? AND multipv = ?",
+            (fen, engine.key(), limit.key(), multipv))
+        if not rows:
+            return None
+        try:
+            lines = _lines_from_json(rows[0][0])
+        except (ValueError, KeyError, TypeError) as exc:
+            # A damaged row is a cache miss: the engine recomputes and put_eval overwrites it.
+            log.warning("ignoring an unreadable cache row for %s: %r", fen, exc)
+            return None
+        return PositionEval(fen, lines, engine, limit)
+
+    def put_eval(self, result: PositionEval, multipv: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO evals (fen, engine, lim, multipv, lines, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (result.fen, result.engine.key(), result.limit.key(), multipv,
+                 _lines_to_json(result), time.time()))
+
+    def cached_evals(self) -> int:
+        """How many positions the cache holds."""
+        return int(self._read("SELECT count(*) FROM evals")[0][0])
+
+    # -- sessions --
+
+    def save_session(self, name: str, pgn: str, settings: dict[str, Any],
+                     analysis: dict[str, Any] | None = None) -> str:
+        """Save a new session; returns its id (a random url-safe token)."""
+        clean = _clean_name(name)
+        if not isinstance(pgn, str):
+            raise BadInput("a session's PGN must be text")
+        session_id = secrets.token_urlsafe(16)
+        now = time.time()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO sessions (id, name, pgn, settings, analysis, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, clean, pgn, _dump(settings, "settings"), _dump(analysis, "analysis"),
+                 now, now))
+        return session_id
+
+    def update_session(self, session_id: str, *, pgn: str | None = None,
+                       settings: dict[str, Any] | None = None,
+                       analysis: dict[str, Any] | None = None, name: str | None = None) -> None:
+        """Change the given fields (``None`` leaves a field as it is)."""
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = _clean_name(name)
+        if pgn is not None:
+            changes["pgn"] = pgn
+        if settings is not None:
+            changes["settings"] = _dump(settings, "settings")
+        if analysis is not None:
+            changes["analysis"] = _dump(analysis, "analysis")
+        changes["updated"] = time.time()
+        # Column names come from the fixed keys above, never from the caller.
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        with self._write() as conn:
+            cursor = conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?",  # noqa: S608
+                                  (*changes.values(), session_id))
+            if cursor.rowcount == 0:
+                raise SessionNotFound(session_id)
+
+    def rename_session(self, session_id: str, name: str) -> None:
+        self.update_session(session_id, name=name)
+
+    def load_session(self, session_id: str) -> SavedSession:
+        rows = self._read(
+            "SELECT id, name, pgn, settings, analysis, created, updated FROM sessions "
+            "WHERE id = ?", (session_id,))
+        if not rows:
+            raise SessionNotFound(session_id)
+        sid, name, pgn, settings, analysis, created, updated = rows[0]
+        return SavedSession(
+            id=sid, name=name, pgn=pgn, settings=json.loads(settings),
+            analysis=None if analysis is None else json.loads(analysis),
+            created=_timestamp(created), updated=_timestamp(updated))
+
+    def list_sessions(self) -> list[SessionInfo]:
+        """Every saved session, most recently updated first."""
+        rows = self._read(
+            "SELECT id, name, created, updated, analysis IS NOT NULL FROM sessions "
+            "ORDER BY updated DESC, created DESC, id")
+        return [SessionInfo(sid, name, _timestamp(created), _timestamp(updated), bool(has))
+                for sid, name, created, updated, has in rows]
+
+    def delete_session(self, session_id: str) -> None:
+        with self._write() as conn:
+            if conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
+                raise SessionNotFound(session_id)
