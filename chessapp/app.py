@@ -1,0 +1,34 @@
+"""The entry point: ``streamlit run chessapp/app.py``. It only routes.
+
+Page 1, "Café 1913", is the default; page 2, "Analysis", is the engine
+analysis workbench. Pages are files in ``chessapp/ui/`` so each can also be
+run on its own by ``AppTest.from_file``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+UI = Path(__file__).resolve().parent / "ui"
+
+
+def pages() -> list[st.Page]:
+    found = [st.Page(UI / "cafe.py", title="Café 1913", icon="☕", default=True)]
+    # The analysis page lands separately; until its file exists the app is one page.
+    if (UI / "analysis.py").exists():
+        found.append(st.Page(UI / "analysis.py", title="Analysis", icon="🔍",
+                             url_path="analysis"))
+    return found
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    st.set_page_config(page_title="Café 1913", page_icon="♞", layout="wide")
+    st.navigation(pages()).run()
+
+
+main()

@@ -1,0 +1,264 @@
+"""Page 1, "Café 1913": the reconstructed game as a narrated, engine-checked story.
+
+The page reads like its layout. Everything that depends on the ply (board,
+eval bar, buttons, move list, slider, narration, eval graph) lives in one
+``st.fragment``, so a click reruns only that fragment; the rest (the metaphor
+picture, the claims, the beat cards, the engine and export panels) is drawn on
+full runs. The data comes from :mod:`chessapp.viewmodel`, loaded once per
+process from ``games/``; no engine is called unless asked.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from chessapp.replay import autoplay_delay
+from chessapp.ui import state, widgets
+from chessapp.ui.state import PlyCursor
+from chessapp.viewmodel import CafeView, load_cafe, with_analysis
+
+log = logging.getLogger(__name__)
+
+#: How often a playing board checks whether the next move is due.
+AUTOPLAY_TICK_S = 0.5
+#: How often the engine panel polls a running re-analysis.
+POLL_S = 1.0
+DEFAULT_NODES = 200_000
+
+
+@st.cache_resource(show_spinner="Loading the café game…")
+def shipped_view() -> CafeView:
+    """The shipped game, evals and story, parsed once per server process."""
+    return load_cafe()
+
+
+def current_view() -> CafeView:
+    live = state.cafe_live_view()
+    return live if live is not None else shipped_view()
+
+
+# --- The board panel (a fragment) --------------------------------------------------------
+
+
+def board_panel(view: CafeView, cursor: PlyCursor, registered_playing: bool) -> None:
+    if cursor.playing != registered_playing:
+        st.rerun()  # Play/Pause changes the fragment's timer, which only a full run can set
+    if cursor.playing:
+        _autoplay_step(view, cursor)
+    view_at = view.replay.at(cursor.ply)
+    cursor.prepare_widgets()
+    board_col, side_col = st.columns([3, 2], gap="medium")
+    with board_col:
+        bar, board = st.columns([1, 20], gap="small")
+        with board:
+            widgets.board_image(view_at, shapes=view.shapes_at(view_at.ply),
+                                best=cursor.show_best and view.replay.analysed,
+                                flipped=cursor.flipped)
+        with bar:
+            widgets.eval_bar(view_at, flipped=cursor.flipped)
+        widgets.nav_buttons(cursor, autoplay=True)
+        widgets.ply_slider(cursor)
+        widgets.eval_caption(view_at)
+    with side_col:
+        narration_panel(view, view_at.ply)
+        widgets.move_list(cursor, view.replay)
+        st.toggle("Engine's best move (blue arrow)", value=True, key=cursor.best_arrow_key,
+                  disabled=not view.replay.analysed)
+    widgets.eval_graph(cursor, view.replay, view.beats)
+
+
+def _autoplay_step(view: CafeView, cursor: PlyCursor) -> None:
+    if cursor.ply >= cursor.last:
+        cursor.set_playing(False)
+        st.rerun()
+    if cursor.since_last_step >= autoplay_delay(view.fresh_narration(cursor.ply)):
+        cursor.go(cursor.ply + 1)
+        cursor.mark_step()
+
+
+def narration_panel(view: CafeView, ply: int) -> None:
+    beat = view.beat_at(ply)
+    if beat is None:
+        st.caption("The narrator is silent here: step on to the next beat.")
+        return
+    with st.container(border=True):
+        st.markdown(f"**{beat.act}** · {beat.date} · {beat.place}")
+        st.markdown(beat.narration)
+        if beat.metaphor:
+            st.caption(f"**The metaphor.** {beat.metaphor}")
+
+
+# --- Full-run sections --------------------------------------------------------------------
+
+
+def metaphor_section(view: CafeView, cursor: PlyCursor) -> None:
+    st.subheader("The game as a metaphor")
+    if not view.beats or not view.events:
+        st.caption("The story track is missing, so there is no timeline to draw.")
+        return
+    st.caption("Above, the game's eval curve; below, the rivalry's timeline. Each story beat "
+               "is joined to its historical moment. Click a beat to jump the board there.")
+    widgets.metaphor_picture(cursor, view.replay, view.beats, view.events,
+                             key=state.CAFE_METAPHOR_CHART)
+
+
+def claims_frame(view: CafeView) -> pd.DataFrame:
+    rows = [{
+        "Beat": beat.key,
+        "Ply": claim.ply,
+        "The narrator says": claim.claim,
+        "The engine says": "holds" if claim.holds else "does not hold",
+        "Figures": "; ".join(f"{k}: {v}" for k, v in claim.figures),
+        "Why": claim.explanation,
+    } for beat in view.beats for claim in beat.claims]
+    return pd.DataFrame(rows, columns=["Beat", "Ply", "The narrator says", "The engine says",
+                                       "Figures", "Why"])
+
+
+def claims_section(view: CafeView) -> None:
+    st.subheader("What the narrator says vs what the engine says")
+    frame = claims_frame(view)
+    if frame.empty:
+        st.caption("No claims to check (no story track or no analysis).")
+        return
+    held = int((frame["The engine says"] == "holds").sum())
+    st.caption(f"{held} of {len(frame)} claims hold by the engine's analysis.")
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
+    st.subheader("The beats")
+    for beat in view.beats:
+        with st.container(border=True):
+            pic, text = st.columns([1, 2], gap="medium")
+            with pic:
+                widgets.board_image(view.replay.at(beat.anchor), shapes=beat.shapes, size=220)
+            with text:
+                st.markdown(f"**{beat.act}** · {beat.date} · {beat.place} · "
+                            f"plies {beat.first_ply}–{beat.last_ply}")
+                st.markdown(beat.narration)
+                if beat.metaphor:
+                    st.caption(f"**The metaphor.** {beat.metaphor}")
+                for claim in beat.claims:
+                    mark = "✅" if claim.holds else "❌"
+                    figures = ", ".join(f"{k} {v}" for k, v in claim.figures)
+                    st.markdown(f"{mark} `{claim.claim}` — {claim.explanation}"
+                                + (f" ({figures})" if figures else ""))
+                st.button("Show on the board", key=state.cafe_beat_button_key(beat.key),
+                          on_click=cursor.go, args=(beat.anchor,))
+
+
+# --- Re-analysis with the real engine (a polling fragment) --------------------------------
+
+
+@st.cache_resource(ttl=60, show_spinner=False)
+def _engine_status() -> object:
+    from chessapp.engine import engine_status
+
+    return engine_status()
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> object:
+    from chessapp.store import Store
+
+    return Store()
+
+
+def _start_job(view: CafeView) -> None:
+    from chessapp.analysis import main_line_boards
+    from chessapp.engine import EngineConfig, shared_pool
+    from chessapp.evals import SearchLimit
+    from chessapp.session import AnalysisJob
+    from chessapp.store import Store
+
+    nodes = int(st.session_state.get(state.CAFE_REANALYSE_NODES, DEFAULT_NODES))
+    store = _store()
+    assert isinstance(store, Store)
+    job = AnalysisJob(main_line_boards(view.game), shared_pool(EngineConfig.from_env()),
+                      SearchLimit(nodes=nodes), cache=store, name="cafe")
+    state.set_cafe_job(job.start())
+
+
+def _adopt_result(view: CafeView) -> None:
+    from chessapp.analysis import build_game_analysis
+
+    job = state.cafe_job()
+    if job is None or job.result is None:
+        return
+    analysis = build_game_analysis(view.game, job.result)
+    state.set_cafe_live_view(with_analysis(shipped_view(), analysis))
+    state.set_cafe_job(None)
+
+
+def engine_panel(view: CafeView, registered_running: bool) -> None:
+    from chessapp.session import JobState
+
+    job = state.cafe_job()
+    progress = None if job is None else job.progress()
+    running = progress is not None and not progress.state.finished
+    if progress is not None and progress.state is JobState.DONE:
+        _adopt_result(view)
+        st.rerun()
+    if running != registered_running:
+        st.rerun()  # start or stop polling
+    status = _engine_status()
+    available = bool(getattr(status, "available", False))
+    if view.analysis is not None:
+        a = view.analysis
+        live = state.cafe_live_view() is not None
+        source = "from your re-analysis" if live else "shipped with the app"
+        st.caption(f"Evals {source}: {a.engine.name}, {a.limit.key()} per position.")
+    if running and progress is not None and job is not None:
+        st.progress(progress.fraction,
+                    text=f"Stockfish: {progress.done} of {progress.total} positions")
+        st.button("Cancel", key=state.CAFE_CANCEL_BUTTON, on_click=job.cancel)
+        return
+    if progress is not None and progress.state is JobState.FAILED:
+        st.error(f"The analysis failed: {progress.error}")
+    elif progress is not None and progress.state is JobState.CANCELLED:
+        st.info("Analysis cancelled.")
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.number_input("Nodes per position", min_value=1_000, max_value=5_000_000,
+                        value=DEFAULT_NODES, step=50_000, key=state.CAFE_REANALYSE_NODES,
+                        disabled=not available)
+        st.button("Re-analyse with Stockfish", key=state.CAFE_REANALYSE_BUTTON,
+                  on_click=_start_job, args=(view,), disabled=not available)
+    if not available:
+        st.caption(f"No engine: {getattr(status, 'message', 'Stockfish was not found')}")
+
+
+# --- The page -----------------------------------------------------------------------------
+
+
+def main() -> None:
+    view = current_view()
+    cursor = PlyCursor(state.CAFE, view.replay.last)
+    cursor.sync_from_url()
+    st.title(view.title)
+    h = view.game.headers
+    st.caption(f"{h.get('White', '?')} vs {h.get('Black', '?')} · {h.get('Site', '?')} · "
+               f"{h.get('Date', '?')} · {h.get('Result', '*')}")
+    for problem in view.problems:
+        st.warning(problem)
+
+    playing = cursor.playing
+    st.fragment(board_panel, run_every=AUTOPLAY_TICK_S if playing else None)(
+        view, cursor, playing)
+
+    with st.expander("Engine", expanded=False):
+        running = state.cafe_job_running()
+        st.fragment(engine_panel, run_every=POLL_S if running else None)(view, running)
+    metaphor_section(view, cursor)
+    claims_section(view)
+    beat_cards(view, cursor)
+    st.subheader("Export")
+    widgets.export_block(state.CAFE, view.game, view.analysis, narration=view.narration,
+                         shapes=view.shapes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""Every ``st.session_state`` key of the app, behind typed accessors.
+
+No other module spells a session-state key. Pages and widgets ask this module
+for a key (for widgets) or for a value (for everything else), so a typo is an
+``AttributeError`` rather than a silently empty state, and the whole state of
+the app can be read in one file.
+
+Keys are namespaced by page (``"cafe"``, ``"analysis"``) so the two pages can
+use the same widgets without sharing a cursor.
+
+The URL is the source of truth for the ply on a *full* run (a page load, a
+deep link, browser Back/Forward): :meth:`PlyCursor.sync_from_url` reads
+``?ply=``. Every navigation writes it back with :meth:`PlyCursor.go`, which
+Streamlit turns into a ``history.pushState`` so Back lands on the previous
+move.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import streamlit as st
+
+from chessapp.replay import Nav, clamp_ply, step
+
+if TYPE_CHECKING:
+    from chessapp.session import AnalysisJob
+    from chessapp.viewmodel import CafeView
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: The deep-link query parameter: ``?ply=N``.
+PLY_PARAM = "ply"
+
+
+def _get(key: str, default: T) -> T:
+    value = st.session_state.get(key, default)
+    return value  # type: ignore[no-any-return]
+
+
+# --- The ply cursor (shared by both pages) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlyCursor:
+    """The current ply of one page's board, kept in session state and the URL.
+
+    ``last`` is the last ply of the line shown; every value is clamped to
+    [0, last]. The widget keys below belong to the shared widgets in
+    :mod:`chessapp.ui.widgets`.
+    """
+
+    page: str
+    last: int
+    url: bool = True  # mirror the ply in ?ply= (off for a board that is not the page's main one)
+
+    def _key(self, name: str) -> str:
+        return f"{self.page}.{name}"
+
+    # Widget keys.
+    @property
+    def slider_key(self) -> str:
+        return self._key("slider")
+
+    @property
+    def moves_key(self) -> str:
+        return self._key("moves")
+
+    def graph_key(self, ply: int) -> str:
+        # A fresh key per ply gives the chart a fresh selection, so clicking the
+        # point that was clicked before (then navigated away from) jumps again.
+        return self._key(f"graph.{ply}")
+
+    @property
+    def flip_key(self) -> str:
+        return self._key("flip")
+
+    @property
+    def flip_button_key(self) -> str:
+        return self._key("flip_button")
+
+    @property
+    def best_arrow_key(self) -> str:
+        return self._key("best_arrow")
+
+    def nav_key(self, nav: Nav) -> str:
+        return self._key(f"nav.{nav.value}")
+
+    @property
+    def play_key(self) -> str:
+        return self._key("play_button")
+
+    # Values.
+    @property
+    def ply(self) -> int:
+        return clamp_ply(_get(self._key("ply"), 0), self.last)
+
+    def go(self, ply: int) -> None:
+        """Move the cursor (clamped) and mirror it in the URL. Safe inside callbacks."""
+        ply = clamp_ply(ply, self.last)
+        st.session_state[self._key("ply")] = ply
+        if self.url and st.query_params.get(PLY_PARAM) != str(ply):
+            st.query_params[PLY_PARAM] = str(ply)
+
+    def nav(self, nav: Nav) -> None:
+        self.go(step(self.ply, nav, self.last))
+
+    def sync_from_url(self, *, default: int = 0) -> int:
+        """On a full run the URL wins: ``?ply=`` (clamped; garbage gives ``default``)."""
+        if not self.url:
+            return self.ply
+        raw = st.query_params.get(PLY_PARAM)
+        ply = clamp_ply(raw, self.last, default=default) if raw is not None else (
+            clamp_ply(_get(self._key("ply"), default), self.last))
+        st.session_state[self._key("ply")] = ply
+        return ply
+
+    def prepare_widgets(self) -> None:
+        """Point the slider and the move list at the cursor before they are drawn.
+
+        Streamlit allows this only before the widget exists in the run, which is
+        why the widgets call it first.
+        """
+        ply = self.ply
+        st.session_state[self.slider_key] = ply
+        st.session_state[self.moves_key] = ply if ply > 0 else None
+
+    @property
+    def flipped(self) -> bool:
+        return bool(_get(self.flip_key, False))
+
+    def toggle_flip(self) -> None:
+        st.session_state[self.flip_key] = not self.flipped
+
+    @property
+    def show_best(self) -> bool:
+        return bool(_get(self.best_arrow_key, True))
+
+    # Autoplay.
+    @property
+    def playing(self) -> bool:
+        return bool(_get(self._key("playing"), False))
+
+    def set_playing(self, playing: bool) -> None:
+        st.session_state[self._key("playing")] = playing
+        st.session_state[self._key("last_step")] = time.monotonic()
+
+    @property
+    def since_last_step(self) -> float:
+        return time.monotonic() - float(_get(self._key("last_step"), time.monotonic()))
+
+    def mark_step(self) -> None:
+        st.session_state[self._key("last_step")] = time.monotonic()
+
+
+# --- Export block ------------------------------------------------------------------
+
+
+def export_option_key(page: str, option: str) -> str:
+    """The checkbox key of one export option (``evals``, ``narration`` ...) on ``page``."""
+    return f"{page}.export.{option}"
+
+
+def export_button_key(page: str) -> str:
+    return f"{page}.export.download"
+
+
+# --- Café page ---------------------------------------------------------------------
+
+CAFE = "cafe"
+CAFE_REANALYSE_BUTTON = "cafe.reanalyse"
+CAFE_REANALYSE_NODES = "cafe.reanalyse_nodes"
+CAFE_CANCEL_BUTTON = "cafe.cancel"
+CAFE_METAPHOR_CHART = "cafe.metaphor"
+_CAFE_JOB = "cafe.job"
+_CAFE_LIVE = "cafe.live_view"
+
+
+def cafe_beat_button_key(beat: str) -> str:
+    return f"cafe.beat.{beat}"
+
+
+def cafe_job() -> AnalysisJob | None:
+    """This browser session's re-analysis of the café game, running or finished."""
+    return st.session_state.get(_CAFE_JOB)
+
+
+def set_cafe_job(job: AnalysisJob | None) -> None:
+    st.session_state[_CAFE_JOB] = job
+
+
+def cafe_job_running() -> bool:
+    job = cafe_job()
+    return job is not None and not job.progress().state.finished
+
+
+def cafe_live_view() -> CafeView | None:
+    """The café view over a finished re-analysis; it replaces the shipped evals."""
+    return st.session_state.get(_CAFE_LIVE)
+
+
+def set_cafe_live_view(view: CafeView | None) -> None:
+    st.session_state[_CAFE_LIVE] = view
+
+
+# === Analysis page: keys below are owned by the Analysis-page engineer ===============
+# --- Analysis page ---
+# The page's model (an AnalysisSession from chessapp.session), the line being
+# viewed (a NodePath; the ply cursor indexes into it) and the widget keys.
+
+ANALYSIS = "analysis"
+#: Shareable URL: ?session=ID (with ?ply=N from the cursor).
+SESSION_PARAM = "session"
+_ANALYSIS_SESSION = "analysis.session"
+_ANALYSIS_LINE = "analysis.line"
+_ANALYSIS_PENDING = "analysis.pending"
+_ANALYSIS_FLASH = "analysis.flash"
+_ANALYSIS_URL_SESSION = "analysis.url_session"
+
+
+class AnalysisKeys:
+    """Widget keys of the analysis page (one place, so tests can find the widgets)."""
+
+    PASTE = "analysis.input.paste"
+    PASTE_BUTTON = "analysis.input.paste_load"
+    UPLOAD = "analysis.input.upload"
+    FEN = "analysis.input.fen"
+    FEN_BUTTON = "analysis.input.fen_load"
+    PICK_GAME = "analysis.input.pick"
+    PICK_BUTTON = "analysis.input.pick_load"
+    LIMIT_KIND = "analysis.engine.kind"
+    LIMIT_VALUE = "analysis.engine.value"
+    MULTIPV = "analysis.engine.multipv"
+    ENGINE_PATH = "analysis.engine.path"
+    THREADS = "analysis.engine.threads"
+    RUN = "analysis.engine.run"
+    CANCEL = "analysis.engine.cancel"
+    BOARD = "analysis.explore.board"
+    SAN = "analysis.explore.san"
+    SAN_BUTTON = "analysis.explore.san_play"
+    MAIN_LINE = "analysis.explore.main_line"
+    ANALYSE_VARIATION = "analysis.explore.analyse"
+    DELETE_VARIATION = "analysis.explore.delete"
+    NEXT_MISTAKE_WHITE = "analysis.jump.white"
+    NEXT_MISTAKE_BLACK = "analysis.jump.black"
+    RENAME = "analysis.sessions.rename"
+    RENAME_BUTTON = "analysis.sessions.rename_button"
+    SAVE_COPY = "analysis.sessions.copy"
+    CLOSE = "analysis.sessions.close"
+
+    @staticmethod
+    def open_session(session_id: str) -> str:
+        return f"analysis.sessions.open.{session_id}"
+
+    @staticmethod
+    def delete_session(session_id: str) -> str:
+        return f"analysis.sessions.delete.{session_id}"
+
+    @staticmethod
+    def enter_line(index: int) -> str:
+        return f"analysis.explore.line.{index}"
+
+
+def analysis_session() -> Any:
+    """The ``AnalysisSession`` open on the analysis page, or None."""
+    return st.session_state.get(_ANALYSIS_SESSION)
+
+
+def set_analysis_session(session: Any) -> None:
+    st.session_state[_ANALYSIS_SESSION] = session
+
+
+def analysis_line() -> tuple[str, ...]:
+    """The line the board steps through (UCI moves from the start)."""
+    return tuple(_get(_ANALYSIS_LINE, ()))
+
+
+def set_analysis_line(line: tuple[str, ...]) -> None:
+    st.session_state[_ANALYSIS_LINE] = tuple(line)
+
+
+def analysis_pending() -> Any:
+    """Text of an uploaded or pasted file with several games, waiting for a pick."""
+    return st.session_state.get(_ANALYSIS_PENDING)
+
+
+def set_analysis_pending(pending: Any) -> None:
+    st.session_state[_ANALYSIS_PENDING] = pending
+
+
+def analysis_url_session() -> str | None:
+    """The ``?session=`` value this browser session already opened (so it opens once)."""
+    value = st.session_state.get(_ANALYSIS_URL_SESSION)
+    return None if value is None else str(value)
+
+
+def set_analysis_url_session(session_id: str | None) -> None:
+    st.session_state[_ANALYSIS_URL_SESSION] = session_id
+
+
+def push_analysis_flash(kind: str, text: str) -> None:
+    """A message from a callback, shown on the next run (``kind``: error/warning/success)."""
+    st.session_state.setdefault(_ANALYSIS_FLASH, []).append((kind, text))
+
+
+def pop_analysis_flash() -> list[tuple[str, str]]:
+    return list(st.session_state.pop(_ANALYSIS_FLASH, []))

@@ -1,0 +1,341 @@
+"""Widgets shared by the café page and the analysis page.
+
+Each widget takes a :class:`~chessapp.ui.state.PlyCursor` (where the board is)
+and a :class:`~chessapp.replay.Replay` (what every ply shows) and draws one
+thing. Clicks go through the cursor's callbacks, which update session state
+and ``?ply=`` before the (fragment) rerun, so nothing here reruns the page.
+
+Nothing here renders HTML. The board and the eval bar are SVG strings made by
+python-chess and :mod:`chessapp.replay`, shown through ``st.image`` (an
+``<img>`` with a data URI, which cannot run script); labels go through
+Streamlit's Markdown with HTML disabled; charts are Vega-Lite specs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+import altair as alt
+import chess.pgn
+import pandas as pd
+import streamlit as st
+
+from chessapp.analysis import GameAnalysis, Judgement
+from chessapp.replay import (
+    JUDGEMENT_COLOURS,
+    Beat,
+    HistoryEvent,
+    Nav,
+    PlyView,
+    Replay,
+    board_svg,
+    eval_bar_svg,
+    eval_chart_frame,
+    metaphor_frames,
+)
+from chessapp.shapes import Shape
+from chessapp.ui.state import PlyCursor, export_button_key, export_option_key
+
+log = logging.getLogger(__name__)
+
+BOARD_SIZE = 440
+
+# --- Board and eval bar ------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=2048, show_spinner=False)
+def _cached_board_svg(
+    fen: str, lastmove: str | None, check: int | None, shapes: tuple[str, ...],
+    best: str | None, flipped: bool, size: int,
+) -> str:
+    # Keyed by plain values: the same position with the same drawings is
+    # rendered once per process, whichever page or session asks.
+    return board_svg(fen, lastmove=lastmove, check=check,
+                     shapes=[Shape.parse(s) for s in shapes], best=best,
+                     flipped=flipped, size=size)
+
+
+def board_image(
+    view: PlyView,
+    *,
+    shapes: Sequence[Shape] = (),
+    best: bool = False,
+    flipped: bool = False,
+    size: int = BOARD_SIZE,
+) -> None:
+    """The board at ``view``: last move, check, the story's shapes, the engine's arrow."""
+    svg = _cached_board_svg(
+        view.fen, view.lastmove, view.check, tuple(s.pgn() for s in shapes),
+        view.best_next if best else None, flipped, size,
+    )
+    st.image(svg, width=size, alt=f"Board after {view.label}" if view.ply else "Start position")
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _cached_bar_svg(white_win: float | None, flipped: bool, height: int) -> str:
+    return eval_bar_svg(white_win, flipped=flipped, height=height)
+
+
+def eval_bar(view: PlyView, *, flipped: bool = False, height: int = BOARD_SIZE) -> None:
+    """White's win chance as a vertical bar beside the board."""
+    win = None if view.white_win is None else round(view.white_win, 1)
+    st.image(_cached_bar_svg(win, flipped, height), width=24,
+             alt="White's win chance: unknown" if win is None else f"White's win chance {win}%")
+
+
+def eval_caption(view: PlyView) -> None:
+    """One line under the board: eval, judgement, the engine's choice."""
+    parts = []
+    if view.eval is not None:
+        parts.append(f"Eval **{view.eval.text()}**")
+    if view.white_win is not None:
+        parts.append(f"White wins {view.white_win:.0f}%")
+    if view.judgement is not None:
+        colour = _GLYPH_COLOUR[view.judgement]
+        parts.append(f":{colour}[{view.judgement.title} {view.judgement.glyph}]")
+        if view.played_best:
+            parts.append(f"best was {view.played_best}")
+    if view.best_next_san:
+        parts.append(f"engine plays {view.best_next_san}")
+    st.caption(" · ".join(parts) if parts else "No engine evaluation for this position.")
+
+
+# --- Navigation ----------------------------------------------------------------------
+
+#: Button label, keyboard shortcut (Streamlit key names), tooltip.
+NAV_BUTTONS: tuple[tuple[Nav, str, str, str], ...] = (
+    (Nav.FIRST, "⏮", "Home", "First position (Home)"),
+    (Nav.PREV, "◀", "Left", "Previous move (←)"),
+    (Nav.NEXT, "▶", "Right", "Next move (→)"),
+    (Nav.LAST, "⏭", "End", "Last move (End)"),
+)
+
+
+def nav_buttons(cursor: PlyCursor, *, shortcuts: bool = True, autoplay: bool = False) -> None:
+    """First / Previous / Next / Last with ←/→/Home/End, and an optional Play/Pause."""
+    ply = cursor.ply
+    with st.container(horizontal=True, gap="small"):
+        for nav, label, key, tip in NAV_BUTTONS:
+            at_end = ply == 0 if nav in (Nav.FIRST, Nav.PREV) else ply == cursor.last
+            st.button(label, key=cursor.nav_key(nav), help=tip, on_click=cursor.nav, args=(nav,),
+                      shortcut=key if shortcuts else None, disabled=at_end)
+        if autoplay:
+            playing = cursor.playing
+            st.button("⏸ Pause" if playing else "⏵ Play", key=cursor.play_key,
+                      help="Autoplay, paced by the narration (Space)",
+                      on_click=cursor.set_playing, args=(not playing,),
+                      shortcut="Space" if shortcuts else None,
+                      disabled=not playing and ply == cursor.last)
+        st.button("⇅ Flip", key=cursor.flip_button_key, help="Flip the board",
+                  on_click=cursor.toggle_flip)
+
+
+_GLYPH_COLOUR: Mapping[Judgement, str] = {
+    Judgement.INACCURACY: "blue",
+    Judgement.MISTAKE: "orange",
+    Judgement.BLUNDER: "red",
+}
+
+
+def move_label_markdown(view: PlyView) -> str:
+    """``12. Nf3`` with its glyph coloured by judgement (lichess colours, roughly)."""
+    # "12. Nf3" would start an ordered list in Markdown: escape the dot.
+    label = view.label.replace(". ", "\\. ", 1)
+    if view.judgement is None:
+        return label
+    return f"{label}:{_GLYPH_COLOUR[view.judgement]}[**{view.judgement.glyph}**]"
+
+
+def move_list(cursor: PlyCursor, replay: Replay) -> None:
+    """The moves in SAN as pills; the current move is the selected pill."""
+    if replay.last == 0:
+        st.caption("No moves.")
+        return
+    labels = {p.ply: move_label_markdown(p) for p in replay.plies[1:]}
+
+    def picked() -> None:
+        value = st.session_state.get(cursor.moves_key)
+        if value is not None:
+            cursor.go(int(value))
+
+    st.pills("Moves", options=list(labels), format_func=labels.__getitem__, key=cursor.moves_key,
+             on_change=picked, label_visibility="collapsed")
+
+
+def ply_slider(cursor: PlyCursor) -> None:
+    if cursor.last == 0:
+        return
+
+    def moved() -> None:
+        cursor.go(int(st.session_state[cursor.slider_key]))
+
+    st.slider("Ply", min_value=0, max_value=cursor.last, key=cursor.slider_key,
+              on_change=moved, label_visibility="collapsed")
+
+
+# --- Eval graph -------------------------------------------------------------------------
+
+
+def _judgement_scale() -> alt.Scale:
+    return alt.Scale(domain=list(JUDGEMENT_COLOURS), range=list(JUDGEMENT_COLOURS.values()))
+
+
+def eval_graph_chart(replay: Replay, ply: int, beats: Sequence[Beat] = ()) -> alt.LayerChart:
+    """lichess-style win% curve, judged points, story beats and the current ply."""
+    frame = eval_chart_frame(replay, beats)
+    base = alt.Chart(frame).encode(
+        x=alt.X("ply:Q", title=None, scale=alt.Scale(domain=[0, max(1, replay.last)], nice=False),
+                axis=alt.Axis(tickMinStep=1, format="d")),
+    )
+    y = alt.Y("win:Q", title=None, scale=alt.Scale(domain=[0, 100]),
+              axis=alt.Axis(values=[0, 50, 100], labelExpr="datum.value + '%'"))
+    area = base.mark_area(color="#d9d9d9", line={"color": "#777", "strokeWidth": 1.5},
+                          interpolate="monotone").encode(y=y)
+    middle = alt.Chart(pd.DataFrame({"y": [50]})).mark_rule(color="#999", strokeDash=[2, 2]) \
+        .encode(y="y:Q")
+    jump = alt.selection_point(name="jump", fields=["ply"], on="click", nearest=True,
+                               clear=False, empty=False)
+    tooltip = [alt.Tooltip("label:N", title="Move"), alt.Tooltip("eval:N", title="Eval"),
+               alt.Tooltip("win:Q", title="White win %", format=".0f")]
+    # Every ply is a (nearly invisible) target, so a click anywhere picks the nearest ply.
+    targets = base.mark_point(size=120, opacity=0.01, filled=True).encode(
+        y=y, tooltip=tooltip).add_params(jump)
+    judged = base.transform_filter(alt.datum.judgement != "good").mark_circle(size=70).encode(
+        y=y, color=alt.Color("judgement:N", scale=_judgement_scale(), legend=None),
+        tooltip=tooltip)
+    layers: list[alt.Chart] = [area, middle, targets, judged]
+    if beats:
+        beat_frame = frame[frame["beat"] != ""]
+        layers.append(alt.Chart(beat_frame).mark_rule(color="#7b4fa0", strokeDash=[4, 3])
+                      .encode(x="ply:Q"))
+        layers.append(alt.Chart(beat_frame).mark_text(
+            text="★", color="#7b4fa0", fontSize=14, dy=-2, baseline="top").encode(
+            x="ply:Q", y=alt.value(0)))
+    layers.append(alt.Chart(pd.DataFrame({"ply": [ply]})).mark_rule(color="#d85000", size=2)
+                  .encode(x="ply:Q"))
+    return alt.LayerChart(layer=layers, height=150)
+
+
+def eval_graph(cursor: PlyCursor, replay: Replay, beats: Sequence[Beat] = ()) -> None:
+    """The clickable eval graph: a click on (or near) a point jumps to that ply."""
+    if not replay.analysed:
+        st.caption("No evals yet: run the engine to draw the graph.")
+        return
+    ply = cursor.ply
+    key = cursor.graph_key(ply)
+
+    def clicked() -> None:
+        state = st.session_state.get(key)
+        points = (state or {}).get("selection", {}).get("jump", [])
+        if points:
+            cursor.go(int(points[0]["ply"]))
+
+    st.altair_chart(eval_graph_chart(replay, ply, beats), key=key, on_select=clicked,
+                    selection_mode="jump", width="stretch")
+
+
+# --- The game as a metaphor -------------------------------------------------------------
+
+
+def metaphor_chart(
+    replay: Replay, beats: Sequence[Beat], events: Sequence[HistoryEvent]
+) -> alt.LayerChart:
+    """The eval curve above, the rivalry's timeline below, each beat linked to its moment."""
+    curve, ev, links = metaphor_frames(replay, beats, events)
+    x_scale = alt.Scale(domain=[-1, max(1, replay.last) + 1])
+    x = alt.X("ply:Q", axis=None, scale=x_scale)
+    y_scale = alt.Scale(domain=[0, 104])
+    line = alt.Chart(curve).mark_line(color="#555", interpolate="monotone").encode(
+        x=x, y=alt.Y("y:Q", axis=None, scale=y_scale))
+    band = alt.Chart(pd.DataFrame({"y": [40], "y2": [100]})).mark_rect(
+        color="#f2f2f2").encode(y=alt.Y("y:Q", scale=y_scale), y2="y2:Q")
+    timeline = alt.Chart(pd.DataFrame({"ply": [0, max(1, replay.last)], "y": [10, 10]})) \
+        .mark_line(color="#7b4fa0", strokeWidth=3).encode(x=x, y=alt.Y("y:Q", scale=y_scale))
+    ev_points = alt.Chart(ev).mark_point(shape="diamond", size=140, filled=True,
+                                         color="#7b4fa0").encode(
+        x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
+        tooltip=[alt.Tooltip("title:N", title="History"), alt.Tooltip("place:N", title="Place")])
+    ev_text = alt.Chart(ev).mark_text(dy=16, fontSize=11, color="#333").encode(
+        x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="title:N")
+    link = alt.Chart(links).mark_rule(color="#7b4fa0", strokeDash=[3, 3], opacity=0.7).encode(
+        x=alt.X("x0:Q", scale=x_scale), y=alt.Y("y0:Q", scale=y_scale), x2="x1:Q", y2="y1:Q")
+    pick = alt.selection_point(name="beat", fields=["ply"], on="click", clear=False,
+                               empty=False)
+    beat_points = alt.Chart(links).mark_point(size=220, filled=True, color="#d85000",
+                                              cursor="pointer").encode(
+        x=alt.X("x0:Q", scale=x_scale), y=alt.Y("y0:Q", scale=y_scale),
+        tooltip=[alt.Tooltip("label:N", title="Move"), alt.Tooltip("event:N", title="History"),
+                 alt.Tooltip("metaphor:N", title="Metaphor")]).add_params(pick)
+    game_label = alt.Chart(pd.DataFrame({"ply": [0], "y": [102]})).mark_text(
+        text="The game, 1913 (White's win %)", align="left", fontSize=11, color="#555").encode(
+        x=x, y=alt.Y("y:Q", scale=y_scale))
+    return alt.LayerChart(layer=[band, line, timeline, link, ev_points, ev_text, beat_points,
+                                 game_label], height=300)
+
+
+def metaphor_picture(
+    cursor: PlyCursor, replay: Replay, beats: Sequence[Beat], events: Sequence[HistoryEvent],
+    *, key: str,
+) -> None:
+    """The metaphor chart; clicking a beat's point jumps the board there."""
+
+    def clicked() -> None:
+        state = st.session_state.get(key)
+        points = (state or {}).get("selection", {}).get("beat", [])
+        if points:
+            cursor.go(int(points[0]["ply"]))
+
+    st.altair_chart(metaphor_chart(replay, beats, events), key=key, on_select=clicked,
+                    selection_mode="beat", width="stretch")
+
+
+# --- Export -------------------------------------------------------------------------------
+
+#: (ExportOptions field, checkbox label, default).
+EXPORT_OPTIONS: tuple[tuple[str, str, bool], ...] = (
+    ("evals", "Evals ([%eval])", True),
+    ("judgements", "Judgements and comments (?!, ?, ??)", True),
+    ("variations", "Engine best lines as variations", True),
+    ("explored", "Explored variations", True),
+    ("narration", "Narration as comments", True),
+    ("shapes", "Arrows and circles ([%cal]/[%csl])", True),
+)
+
+
+def export_block(
+    page: str,
+    game: chess.pgn.Game,
+    analysis: GameAnalysis | None,
+    *,
+    narration: Mapping[int, str] | None = None,
+    shapes: Mapping[int, Sequence[Shape]] | None = None,
+    offer: Sequence[str] = ("evals", "judgements", "variations", "narration", "shapes"),
+    render: Callable[..., str] | None = None,
+) -> str | None:
+    """Options and an annotated-PGN download; the text is the CLI's for the same options.
+
+    Returns the PGN offered (for tests and previews), or None when it could not be made.
+    """
+    from chessapp.errors import ChessAppError
+    from chessapp.export import ExportOptions, export_pgn, filename_for
+
+    chosen: dict[str, bool] = {}
+    with st.container(horizontal=True, gap="medium"):
+        for name, label, default in EXPORT_OPTIONS:
+            if name not in offer:
+                chosen[name] = False
+                continue
+            disabled = analysis is None and name in ("evals", "judgements", "variations")
+            chosen[name] = st.checkbox(label, value=default and not disabled, disabled=disabled,
+                                       key=export_option_key(page, name))
+    options = ExportOptions(**chosen)
+    try:
+        text = (render or export_pgn)(game, analysis, options, narration=narration, shapes=shapes)
+    except ChessAppError as exc:
+        st.error(f"Could not write the PGN: {exc}")
+        return None
+    st.download_button("Download annotated PGN", data=text, file_name=filename_for(game.headers),
+                       mime="application/x-chess-pgn", key=export_button_key(page),
+                       icon=":material/download:", on_click="ignore")
+    return text

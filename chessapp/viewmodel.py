@@ -1,0 +1,226 @@
+"""The café page's data, loaded once from ``games/`` and shaped for display.
+
+Pure (no Streamlit): :func:`load_cafe` reads the shipped game, its analysis
+report and its story track, checks the track's claims against the analysis,
+and returns one immutable :class:`CafeView`. The page caches it per process,
+so opening the page costs no engine call and no re-parse.
+
+The story module's records are adapted here into the UI's own small records
+(:class:`~chessapp.replay.Beat`, :class:`~chessapp.replay.HistoryEvent`), so
+the widgets never depend on the story file format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import chess.pgn
+
+from chessapp.analysis import GameAnalysis
+from chessapp.errors import ChessAppError
+from chessapp.replay import (
+    Beat,
+    ClaimCheck,
+    HistoryEvent,
+    Replay,
+    beat_for_ply,
+    build_replay,
+    decimal_year,
+    link_beats,
+)
+from chessapp.shapes import Shape
+
+log = logging.getLogger(__name__)
+
+GAMES_DIR = Path(__file__).resolve().parent.parent / "games"
+CAFE_STEM = "cafe-1913"
+
+
+@dataclass(frozen=True, eq=False)
+class CafeView:
+    """Everything the café page shows that does not depend on the ply."""
+
+    game: chess.pgn.Game
+    analysis: GameAnalysis | None
+    replay: Replay
+    beats: tuple[Beat, ...] = ()
+    events: tuple[HistoryEvent, ...] = ()
+    narration: Mapping[int, str] = field(default_factory=dict)
+    shapes: Mapping[int, tuple[Shape, ...]] = field(default_factory=dict)
+    title: str = "Café 1913"
+    track: Any = None  # chessapp.story.StoryTrack, kept to re-check claims on a new analysis
+    problems: tuple[str, ...] = ()  # what could not be loaded, for the page to say so
+
+    def beat_at(self, ply: int) -> Beat | None:
+        return beat_for_ply(self.beats, ply)
+
+    def shapes_at(self, ply: int) -> tuple[Shape, ...]:
+        """The story's arrows and circles for this ply: its own, else its beat's."""
+        own = self.shapes.get(ply)
+        if own:
+            return tuple(own)
+        beat = self.beat_at(ply)
+        return beat.shapes if beat is not None else ()
+
+    def fresh_narration(self, ply: int) -> str | None:
+        """Narration that *starts* at this ply (what autoplay waits for)."""
+        return self.narration.get(ply)
+
+
+def shipped_paths(games_dir: Path = GAMES_DIR, stem: str = CAFE_STEM) -> dict[str, Path]:
+    return {
+        "pgn": games_dir / f"{stem}.pgn",
+        "analysis": games_dir / f"{stem}.analysis.json",
+        "story": games_dir / f"{stem}.story.toml",
+    }
+
+
+def load_analysis(path: Path, game: chess.pgn.Game) -> GameAnalysis:
+    """The shipped analysis report (the CLI's ``--json``), checked against the game.
+
+    One function so the format can change in one place.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    analysis = GameAnalysis.from_json(data)
+    moves = [m.uci() for m in game.mainline_moves()]
+    if [p.uci for p in analysis.plies] != moves:
+        raise ChessAppError(f"{path.name} analyses other moves than the shipped game")
+    return analysis
+
+
+def load_cafe(games_dir: Path = GAMES_DIR, stem: str = CAFE_STEM) -> CafeView:
+    """Read the shipped game, analysis and story. Only a missing game is fatal."""
+    from chessapp.games import read_game
+
+    paths = shipped_paths(games_dir, stem)
+    game = read_game(paths["pgn"].read_text(encoding="utf-8"))
+    problems: list[str] = []
+    analysis: GameAnalysis | None = None
+    if paths["analysis"].exists():
+        try:
+            analysis = load_analysis(paths["analysis"], game)
+        except (ChessAppError, ValueError, KeyError) as exc:
+            log.warning("shipped analysis unusable: %s", exc)
+            problems.append(f"The shipped analysis could not be read: {exc}")
+    else:
+        problems.append(f"No shipped analysis ({paths['analysis'].name}).")
+    view = CafeView(game=game, analysis=analysis, replay=build_replay(game, analysis),
+                    title=game.headers.get("Event", "Café 1913"))
+    if paths["story"].exists():
+        try:
+            view = _with_story(view, paths["story"])
+        except ChessAppError as exc:
+            log.warning("story track unusable: %s", exc)
+            problems.append(f"The story track could not be read: {exc}")
+    else:
+        problems.append(f"No story track ({paths['story'].name}).")
+    return replace(view, problems=tuple(problems))
+
+
+def _with_story(view: CafeView, path: Path) -> CafeView:
+    from chessapp import story
+
+    track = story.load_track(path)
+    return replace(
+        view,
+        track=track,
+        narration=dict(story.narration_by_ply(track)),
+        shapes={ply: tuple(s) for ply, s in story.shapes_by_ply(track).items()},
+        events=tuple(_events(track)),
+        beats=_beats(track, view.game, view.analysis),
+        title=str(getattr(getattr(track, "episode", None), "title", "") or view.title),
+    )
+
+
+def with_analysis(view: CafeView, analysis: GameAnalysis) -> CafeView:
+    """The same view over a new (live) analysis: new evals, judgements and claim checks."""
+    out = replace(view, analysis=analysis, replay=build_replay(view.game, analysis))
+    if view.track is not None:
+        out = replace(out, beats=_beats(view.track, view.game, analysis))
+    return out
+
+
+# --- Adapting the story track -------------------------------------------------------
+
+
+def _segment_key(segment: Any, index: int) -> str:
+    for name in ("id", "key", "name"):
+        value = getattr(segment, name, None)
+        if value:
+            return str(value)
+    return f"segment-{index + 1}"
+
+
+def _beats(track: Any, game: chess.pgn.Game, analysis: GameAnalysis | None) -> tuple[Beat, ...]:
+    from chessapp import story
+
+    checks: dict[str, list[ClaimCheck]] = {}
+    if analysis is not None:
+        try:
+            results = story.check_track(track, game, analysis)
+        except ChessAppError as exc:
+            log.warning("claims could not be checked: %s", exc)
+            results = []
+        for r in results:
+            checks.setdefault(str(r.segment_id), []).append(ClaimCheck(
+                claim=str(r.claim), ply=int(r.ply), holds=bool(r.holds),
+                figures=tuple((str(k), str(v)) for k, v in dict(r.figures).items()),
+                explanation=str(r.explanation),
+            ))
+    beats = []
+    for i, seg in enumerate(track.segments):
+        key = _segment_key(seg, i)
+        beats.append(Beat(
+            key=key,
+            first_ply=int(seg.first_ply),
+            last_ply=int(seg.last_ply),
+            act=str(getattr(seg.act, "title", seg.act)),
+            date=str(seg.date),
+            place=str(seg.place),
+            narration=str(seg.narration),
+            metaphor=str(seg.metaphor or ""),
+            shapes=tuple(seg.shapes),
+            claims=tuple(checks.get(key, ())),
+            year=_year_of(seg),
+            event=_str_or_none(getattr(seg, "event", None) or getattr(seg, "moment", None)),
+        ))
+    return link_beats(beats, _events(track))
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _year_of(item: Any) -> float | None:
+    for name in ("history_date", "year", "date"):
+        value = getattr(item, name, None)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if value is not None:
+            found = decimal_year(str(value))
+            if found is not None:
+                return found
+    return None
+
+
+def _events(track: Any) -> list[HistoryEvent]:
+    events = []
+    for i, item in enumerate(getattr(track, "timeline", ()) or ()):
+        year = _year_of(item)
+        if year is None:
+            continue
+        events.append(HistoryEvent(
+            key=_segment_key(item, i),
+            year=year,
+            date=str(getattr(item, "date", "")),
+            place=str(getattr(item, "place", "")),
+            title=str(getattr(item, "title", None) or getattr(item, "event", None)
+                      or getattr(item, "label", "")),
+        ))
+    return sorted(events, key=lambda e: e.year)
+
