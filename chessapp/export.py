@@ -1,0 +1,265 @@
+"""Annotated PGN out: evals, judgements, best lines, narration and shapes.
+
+Nothing here builds a second game tree. :func:`export_pgn` copies the game
+(python-chess's own ``GameBuilder`` replays it), folds the flat per-ply
+analysis into the copy's comments, NAGs and variations, and writes it with
+python-chess's ``StringExporter``, subclassed only to escape tag values.
+
+Choices, following lichess's PGN export where it has one:
+
+* ``[%eval 0.35]`` / ``[%eval #-3]``: White's view, no ``,depth`` suffix,
+  on the node *after* each move. A position that is already checkmate gets
+  no ``[%eval]`` (lichess writes none there either); the result says it.
+* NAGs ``$6``/``$2``/``$4`` for inaccuracy/mistake/blunder replace any
+  move-assessment NAG (``$1``..``$6``) already on that move; other NAGs stay.
+* The comment is lichess's ``(0.30 → -1.20) Mistake. Nf3 was best.``
+* The engine's line (at most :data:`BEST_LINE_PLIES` plies) becomes a
+  sibling variation of a judged move, unless a variation starting with the
+  best move is already there (a user's exploration of it).
+* Comments never break PGN: braces inside them become parentheses and all
+  whitespace (newlines included) collapses to single spaces, so no comment
+  line can start with ``%`` or ``[`` and no ``}`` ends a comment early.
+* Tag values escape ``\\`` and ``"`` with a backslash (the PGN standard,
+  section 7); python-chess 1.11 writes them raw. :mod:`chessapp.games`
+  unescapes them on the way in.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import chess
+import chess.pgn
+
+from chessapp.analysis import GameAnalysis
+from chessapp.evals import WhiteEval
+from chessapp.shapes import Shape
+
+log = logging.getLogger(__name__)
+
+__all__ = ["BEST_LINE_PLIES", "ExportOptions", "clean_comment", "export_pgn", "filename_for",
+           "read_evals"]
+
+#: lichess shows at most this many plies of the engine's line under a judged move.
+BEST_LINE_PLIES = 12
+#: NAGs $1..$6 grade the move itself (good, mistake, brilliant, blunder, ...).
+_MOVE_ASSESSMENT_NAGS = frozenset(range(1, 7))
+_SEVEN_TAG_ROSTER = ("Event", "Site", "Date", "Round", "White", "Black", "Result")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """What to write, like lichess's export flags. Clocks are always kept as they are."""
+
+    evals: bool = True  # [%eval] after every analysed move
+    judgements: bool = True  # NAGs and the "(0.30 → -1.20) Mistake. Nf3 was best." comment
+    variations: bool = True  # the engine's best line under each judged move
+    explored: bool = True  # variations already in the game (the user's explorations)
+    narration: bool = False  # the story's narration as comments
+    shapes: bool = False  # [%cal]/[%csl] arrows and circles
+
+
+def clean_comment(text: str) -> str:
+    """A comment that cannot break PGN: braces become parentheses, whitespace one space."""
+    return " ".join(text.replace("{", "(").replace("}", ")").split())
+
+
+def _escape_tag(value: str) -> str:
+    value = _CONTROL.sub(" ", value)
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class _Exporter(chess.pgn.StringExporter):
+    """python-chess's exporter, with tag values escaped as the PGN standard asks."""
+
+    def visit_header(self, tagname: str, tagvalue: str) -> None:
+        super().visit_header(tagname, _escape_tag(tagvalue))
+
+
+def _copy(game: chess.pgn.Game) -> chess.pgn.Game:
+    """An independent copy of the tree (python-chess's builder replaying the game)."""
+    return game.accept(chess.pgn.GameBuilder())
+
+
+def _all_nodes(game: chess.pgn.Game) -> list[chess.pgn.GameNode]:
+    nodes: list[chess.pgn.GameNode] = []
+    stack: list[chess.pgn.GameNode] = [game]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.variations)
+    return nodes
+
+
+def _append(node: chess.pgn.GameNode, text: str) -> None:
+    text = clean_comment(text)
+    if text:
+        node.comment = f"{node.comment} {text}" if node.comment else text
+
+
+def _check_analysis(game: chess.pgn.Game, analysis: GameAnalysis) -> None:
+    moves = [move.uci() for move in game.mainline_moves()]
+    analysed = [ply.uci for ply in analysis.plies]
+    if moves != analysed:
+        first = next((i for i, (a, b) in enumerate(zip(moves, analysed, strict=False)) if a != b),
+                     min(len(moves), len(analysed)))
+        raise ValueError(f"the analysis does not belong to this game: they differ at ply "
+                         f"{first + 1} ({len(moves)} moves, {len(analysed)} analysed)")
+    if game.board().fen() != analysis.start_fen:
+        raise ValueError("the analysis starts from another position than the game")
+
+
+def _fold_analysis(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis,
+                   options: ExportOptions) -> None:
+    board = nodes[0].board()
+    for ply in analysis.plies:
+        node, parent = nodes[ply.ply], nodes[ply.ply - 1]
+        played = chess.Move.from_uci(ply.uci)
+        judgement = ply.judgement
+        if options.judgements and judgement is not None:
+            node.nags = {nag for nag in node.nags if nag not in _MOVE_ASSESSMENT_NAGS}
+            node.nags.add(judgement.nag)
+            _append(node, ply.comment())
+        if (options.variations and judgement is not None and ply.pv and ply.pv[0] != played
+                and not any(v.move == ply.pv[0] for v in parent.variations)):
+            _add_line(parent, board, ply.pv[:BEST_LINE_PLIES])
+        board.push(played)
+
+
+def _fold_evals(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis) -> None:
+    # Last in each comment, after the words, as lichess writes it for annotated games.
+    for ply in analysis.plies:
+        if ply.eval.mate != 0:  # a checkmate on the board: the result says it
+            nodes[ply.ply].set_eval(ply.eval.to_pov())
+
+
+def _add_line(parent: chess.pgn.GameNode, board: chess.Board,
+              moves: Sequence[chess.Move]) -> None:
+    line = board.copy(stack=False)
+    node = parent
+    for move in moves:
+        if not line.is_legal(move):
+            log.warning("engine line has an illegal move %s in %s; cut there", move, line.fen())
+            break
+        node = node.add_variation(move)
+        line.push(move)
+
+
+def _fold_shapes(nodes: Sequence[chess.pgn.GameNode],
+                 shapes: Mapping[int, Sequence[Shape]]) -> None:
+    for ply, drawn in shapes.items():
+        if not 0 <= ply < len(nodes):
+            log.warning("shapes for ply %d, but the game has %d plies", ply, len(nodes) - 1)
+            continue
+        node = nodes[ply]
+        node.set_arrows([])  # replace whatever arrows the game had there
+        circles = [s.pgn() for s in drawn if s.is_circle]
+        arrows = [s.pgn() for s in drawn if not s.is_circle]
+        if circles:
+            _append(node, f"[%csl {','.join(circles)}]")
+        if arrows:
+            _append(node, f"[%cal {','.join(arrows)}]")
+
+
+def export_pgn(
+    game: chess.pgn.Game,
+    analysis: GameAnalysis | None = None,
+    options: ExportOptions = ExportOptions(),  # frozen, so a safe default
+    *,
+    narration: Mapping[int, str] | None = None,
+    shapes: Mapping[int, Sequence[Shape]] | None = None,
+    annotator: str | None = None,
+) -> str:
+    """The game as annotated PGN text, ending with a newline.
+
+    ``narration`` and ``shapes`` are keyed by ply: 0 is before the first
+    move (the game comment), ply n the position after the n-th main-line
+    move. ``annotator`` defaults to "Café 1913 (chessapp) with <engine name>"
+    when there is an analysis. Raises ``ValueError`` if ``analysis`` is for
+    other moves.
+    """
+    copy = _copy(game)
+    for node in _all_nodes(copy):
+        node.comment = clean_comment(node.comment)
+        node.starting_comment = clean_comment(node.starting_comment)
+    if not options.explored:
+        for node in [copy, *copy.mainline()]:
+            del node.variations[1:]
+    nodes: list[chess.pgn.GameNode] = [copy, *copy.mainline()]
+    annotated = False
+    if analysis is not None:
+        _check_analysis(copy, analysis)
+        _fold_analysis(nodes, analysis, options)
+        annotated = options.evals or options.judgements or options.variations
+    if options.narration and narration:
+        for ply, text in sorted(narration.items()):
+            if 0 <= ply < len(nodes):
+                _append(nodes[ply], text)
+                annotated = True
+            else:
+                log.warning("narration for ply %d, but the game has %d plies", ply,
+                            len(nodes) - 1)
+    if options.shapes and shapes:
+        _fold_shapes(nodes, shapes)
+        annotated = True
+    if analysis is not None and options.evals:
+        _fold_evals(nodes, analysis)
+
+    headers = copy.headers
+    for name in _SEVEN_TAG_ROSTER:
+        headers.setdefault(name, "?" if name != "Result" else "*")
+    if annotator is None and annotated:
+        annotator = "Café 1913 (chessapp)"
+        if analysis is not None:
+            annotator += f" with {analysis.engine.name}"
+    if annotator:
+        headers["Annotator"] = annotator
+    if analysis is not None and annotated:
+        headers["AnalysisEngine"] = analysis.engine.name
+        headers["AnalysisLimit"] = analysis.limit.key()
+        headers["AnalysisSettings"] = (f"threads={analysis.engine.threads} "
+                                       f"hash={analysis.engine.hash_mb} "
+                                       f"multipv={analysis.multipv}")
+    return copy.accept(_Exporter(columns=80)) + "\n"
+
+
+def read_evals(game: chess.pgn.Game) -> list[WhiteEval | None]:
+    """The ``[%eval]`` of every main-line ply (index 0 is ply 1), ``None`` where there is none."""
+    out: list[WhiteEval | None] = []
+    for node in game.mainline():
+        score = node.eval()
+        out.append(None if score is None else WhiteEval.from_pov(score))
+    return out
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _name_part(value: str | None, default: str, limit: int = 40) -> str:
+    if not value or value.strip() in ("?", "-", ""):
+        return default
+    # "Surname, First names" is the PGN convention: the surname is enough.
+    value = value.split(",")[0]
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    part = _UNSAFE.sub("_", ascii_text).strip("_")[:limit].strip("_")
+    return part or default
+
+
+def filename_for(headers: Mapping[str, str]) -> str:
+    """A safe ASCII file name such as ``Bronstein_vs_Regular_1913.pgn``.
+
+    Only letters, digits and ``_`` before ``.pgn``: no path separator, no
+    dot-dot, no leading dot, at most about 100 characters.
+    """
+    white = _name_part(headers.get("White"), "White")
+    black = _name_part(headers.get("Black"), "Black")
+    year = (headers.get("Date") or "")[:4]
+    name = f"{white}_vs_{black}"
+    if year.isdigit() and len(year) == 4:
+        name += f"_{year}"
+    return f"{name}.pgn"
