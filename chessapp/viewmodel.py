@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +40,12 @@ log = logging.getLogger(__name__)
 
 GAMES_DIR = Path(__file__).resolve().parent.parent / "games"
 CAFE_STEM = "cafe-1913"
+#: Tests and alternative deployments point the café page at another folder.
+GAMES_DIR_ENV = "CHESSAPP_GAMES_DIR"
+
+
+def games_dir() -> Path:
+    return Path(os.environ.get(GAMES_DIR_ENV) or GAMES_DIR)
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,11 +79,12 @@ class CafeView:
         return self.narration.get(ply)
 
 
-def shipped_paths(games_dir: Path = GAMES_DIR, stem: str = CAFE_STEM) -> dict[str, Path]:
+def shipped_paths(folder: Path | None = None, stem: str = CAFE_STEM) -> dict[str, Path]:
+    folder = games_dir() if folder is None else folder
     return {
-        "pgn": games_dir / f"{stem}.pgn",
-        "analysis": games_dir / f"{stem}.analysis.json",
-        "story": games_dir / f"{stem}.story.toml",
+        "pgn": folder / f"{stem}.pgn",
+        "analysis": folder / f"{stem}.analysis.json",
+        "story": folder / f"{stem}.story.toml",
     }
 
 
@@ -93,11 +101,11 @@ def load_analysis(path: Path, game: chess.pgn.Game) -> GameAnalysis:
     return analysis
 
 
-def load_cafe(games_dir: Path = GAMES_DIR, stem: str = CAFE_STEM) -> CafeView:
+def load_cafe(folder: Path | None = None, stem: str = CAFE_STEM) -> CafeView:
     """Read the shipped game, analysis and story. Only a missing game is fatal."""
     from chessapp.games import read_game
 
-    paths = shipped_paths(games_dir, stem)
+    paths = shipped_paths(folder, stem)
     game = read_game(paths["pgn"].read_text(encoding="utf-8"))
     problems: list[str] = []
     analysis: GameAnalysis | None = None

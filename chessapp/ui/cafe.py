@@ -11,6 +11,7 @@ process from ``games/``; no engine is called unless asked.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +19,7 @@ import streamlit as st
 from chessapp.replay import autoplay_delay
 from chessapp.ui import state, widgets
 from chessapp.ui.state import PlyCursor
-from chessapp.viewmodel import CafeView, load_cafe, with_analysis
+from chessapp.viewmodel import CafeView, games_dir, load_cafe, with_analysis
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,13 @@ DEFAULT_NODES = 200_000
 
 
 @st.cache_resource(show_spinner="Loading the café game…")
+def _load(folder: str) -> CafeView:
+    return load_cafe(Path(folder))
+
+
 def shipped_view() -> CafeView:
-    """The shipped game, evals and story, parsed once per server process."""
-    return load_cafe()
+    """The shipped game, evals and story, parsed once per server process (per folder)."""
+    return _load(str(games_dir()))
 
 
 def current_view() -> CafeView:
