@@ -402,6 +402,105 @@ def judge_line(
     return out
 
 
+def linear_game(game: chess.pgn.Game, line: NodePath) -> chess.pgn.Game:
+    """``line`` as a game of its own (same headers and start), for the ply-based replay."""
+    out = chess.pgn.Game()
+    out.headers.clear()
+    for key, value in game.headers.items():
+        out.headers[key] = value
+    out.setup(game.board())
+    node: chess.pgn.GameNode = out
+    for uci in line:
+        node = node.add_main_variation(chess.Move.from_uci(uci))
+    return out
+
+
+# --- Tables for the page (pure data) ---------------------------------------------------------
+
+JUDGED = (Judgement.INACCURACY, Judgement.MISTAKE, Judgement.BLUNDER)
+
+
+def next_judged_ply(analysis: GameAnalysis, after: int, color: chess.Color,
+                    judgements: Sequence[Judgement] = JUDGED) -> int | None:
+    """The first ply after ``after`` where ``color`` made a judged move ("Jump to next mistake")."""
+    for p in analysis.plies:
+        if p.ply > after and p.mover == color and p.judgement in judgements:
+            return p.ply
+    return None
+
+
+def move_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
+    """The move table: one row per ply (move, eval, best move, judgement, accuracy)."""
+    start = chess.Board(analysis.start_fen)
+    start_ply = (start.fullmove_number - 1) * 2 + (0 if start.turn == chess.WHITE else 1)
+    rows = []
+    for p in analysis.plies:
+        absolute = start_ply + p.ply
+        number = (absolute + 1) // 2
+        label = f"{number}. {p.san}" if absolute % 2 == 1 else f"{number}… {p.san}"
+        rows.append({
+            "Ply": p.ply,
+            "Move": label + ("" if p.judgement is None else p.judgement.glyph),
+            "Eval": p.eval.text(),
+            "Best move": "" if p.best_san is None or p.best_san == p.san else p.best_san,
+            "Judgement": "" if p.judgement is None else p.judgement.title,
+            "Accuracy": round(p.accuracy, 1),
+        })
+    return rows
+
+
+def summary_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
+    """Per side: accuracy, ACPL and the counts of inaccuracies, mistakes and blunders."""
+    summary = analysis.summary()
+    names = {chess.WHITE: analysis.headers.get("White", "?"),
+             chess.BLACK: analysis.headers.get("Black", "?")}
+    rows = []
+    for color in (chess.WHITE, chess.BLACK):
+        side = summary[color]
+        rows.append({
+            "Side": "White" if color == chess.WHITE else "Black",
+            "Player": names[color],
+            "Accuracy": None if side.accuracy is None else round(side.accuracy, 1),
+            "ACPL": side.acpl,
+            "Inaccuracies": side.inaccuracies,
+            "Mistakes": side.mistakes,
+            "Blunders": side.blunders,
+        })
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLineRow:
+    """One engine line of a position, for people: rank, eval, moves in SAN."""
+
+    rank: int
+    eval: WhiteEval
+    first: chess.Move | None
+    san: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.san)
+
+
+def engine_line_rows(board: chess.Board, position: PositionEval | None,
+                     *, max_moves: int = 10) -> list[EngineLineRow]:
+    """The top lines of ``position`` (multipv order), each with up to ``max_moves`` SAN moves."""
+    if position is None:
+        return []
+    rows: list[EngineLineRow] = []
+    for i, line in enumerate(position.lines, start=1):
+        b = board.copy(stack=False)
+        sans: list[str] = []
+        for move in line.pv[:max_moves]:
+            if not b.is_legal(move):
+                break
+            sans.append(b.san(move))
+            b.push(move)
+        rows.append(EngineLineRow(i, line.eval, line.pv[0] if line.pv else None, tuple(sans)))
+    return rows
+
+
 # --- The session ------------------------------------------------------------------------------
 
 
@@ -460,6 +559,8 @@ class AnalysisSession:
     name: str = ""
     identity: EngineIdentity | None = None
     variation_evals: dict[str, PositionEval] = field(default_factory=dict)
+    #: ``id()`` of the background jobs whose results this object already took in.
+    adopted_jobs: set[int] = field(default_factory=set, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -547,6 +648,22 @@ class AnalysisSession:
 
     def position_eval(self, path: NodePath) -> PositionEval | None:
         return self.evals_by_fen().get(node_at(self.game, path).board().fen())
+
+    def line_analysis(self, line: NodePath) -> GameAnalysis | None:
+        """An analysis of ``line``: the main analysis on the main line; for a side line,
+        one built from per-position evals once every position of it is known."""
+        if self.analysis is not None and is_mainline(self.game, line) and len(line) == len(
+                self.analysis.plies):
+            return self.analysis
+        evals = self.evals_by_fen()
+        positions = []
+        for board in line_boards(self.game, line):
+            found = evals.get(board.fen())
+            if found is None:
+                return None
+            positions.append(found)
+        multipv = max(len(p.lines) for p in positions)
+        return build_game_analysis(linear_game(self.game, line), positions, multipv=multipv)
 
     def adopt_main_line(self, positions: Sequence[PositionEval]) -> GameAnalysis:
         """Fold a finished main-line job into the session."""
