@@ -242,6 +242,7 @@ class AnalysisKeys:
     CANCEL = "analysis.engine.cancel"
     BOARD = "analysis.explore.board"
     SAN = "analysis.explore.san"
+    SAN_FORM = "analysis.explore.san_form"
     SAN_BUTTON = "analysis.explore.san_play"
     MAIN_LINE = "analysis.explore.main_line"
     ANALYSE_VARIATION = "analysis.explore.analyse"

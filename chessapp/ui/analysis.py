@@ -1,0 +1,669 @@
+"""Page 2, "Analysis": engine analysis sessions for any game.
+
+The page reads like its layout: load a game, set the engine, step through
+the game on a board you can play on, read the tables, export, manage saved
+sessions. The model is :class:`chessapp.session.AnalysisSession`; this file
+only wires widgets to it. Every change is saved to the Store at once, so a
+closed tab loses nothing, and a session has a shareable URL
+(``?session=ID&ply=N``).
+
+Everything that depends on the ply (board, eval bar, buttons, move list,
+slider, engine lines, the explore tools, the graph) is one ``st.fragment``,
+so a click reruns only that. A running analysis is polled by another
+fragment with ``run_every``; the analysis itself runs on a server thread
+(:class:`chessapp.session.AnalysisJob`), so navigation keeps working.
+
+User text (names, comments, file contents) is never rendered as HTML: it goes
+through :func:`plain` before Markdown, or into dataframes and text widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import chess
+import pandas as pd
+import streamlit as st
+
+from chessapp import session as model
+from chessapp.analysis import win_percent
+from chessapp.errors import ChessAppError, SessionNotFound
+from chessapp.replay import Replay, build_replay
+from chessapp.session import AnalysisSession, JobState, LimitKind, NodePath
+from chessapp.ui import state, widgets
+from chessapp.ui.explore_board import explore_board, line_arrows
+from chessapp.ui.state import AnalysisKeys as K
+from chessapp.ui.state import PlyCursor
+
+log = logging.getLogger(__name__)
+
+#: How often the engine panel polls a running analysis.
+POLL_S = 1.0
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+|<>~:$])")
+
+
+def plain(text: object) -> str:
+    """User text made inert for Streamlit Markdown: every special character escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+# --- Shared resources -------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Any:
+    from chessapp.store import Store
+
+    return Store()
+
+
+def store_or_none() -> Any:
+    try:
+        return _store()
+    except ChessAppError as exc:
+        st.error(f"Saved sessions are unavailable: {exc}")
+        return None
+
+
+@st.cache_resource(ttl=60, show_spinner=False)
+def _engine_status(path: str | None) -> Any:
+    from chessapp.engine import engine_status
+
+    return engine_status(path)
+
+
+def _evaluator(settings: model.AnalysisSettings) -> Any:
+    from chessapp.engine import EngineConfig, shared_pool
+
+    base = EngineConfig.from_env(path=settings.engine_path)
+    # More threads per engine means fewer engines: the pool never uses more
+    # cores than it was sized for.
+    workers = max(1, base.workers // settings.threads)
+    return shared_pool(EngineConfig.from_env(path=settings.engine_path, workers=workers,
+                                             threads=settings.threads))
+
+
+# --- Opening a session ------------------------------------------------------------------------
+
+
+def _open(session: AnalysisSession, *, ply: int = 0) -> None:
+    """Make ``session`` the page's session: save it, point the URL and the cursor at it."""
+    store = _store()
+    session.save(store)
+    state.set_analysis_session(session)
+    main = model.mainline_path(session.game, 10**9)
+    state.set_analysis_line(main)
+    state.set_analysis_pending(None)
+    assert session.session_id is not None
+    state.set_analysis_url_session(session.session_id)
+    st.query_params[state.SESSION_PARAM] = session.session_id
+    PlyCursor(state.ANALYSIS, len(main)).go(ply)
+    _seed_settings(session.settings, force=True)
+    st.session_state[K.RENAME] = session.name
+
+
+def _seed_settings(settings: model.AnalysisSettings, *, force: bool = False) -> None:
+    """Point the engine-setting widgets at a session's settings (before they are drawn).
+
+    Streamlit forgets a widget's value when a run does not draw it (another
+    page was open), so the values are seeded again whenever they are missing.
+    """
+    values: dict[str, Any] = {K.LIMIT_KIND: settings.kind.value, K.LIMIT_VALUE: settings.value,
+                              K.MULTIPV: settings.multipv, K.THREADS: settings.threads}
+    if settings.engine_path:
+        values[K.ENGINE_PATH] = settings.engine_path
+    for key, value in values.items():
+        if force or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def _load_text(text: str) -> None:
+    from chessapp.games import list_games, read_game
+
+    infos = list_games(text)
+    if len(infos) == 1:
+        _open(AnalysisSession(read_game(text, 0)))
+        state.push_analysis_flash("success", "Game loaded and saved.")
+    else:
+        state.set_analysis_pending({"text": text, "games": infos})
+        state.push_analysis_flash("info", f"The PGN holds {len(infos)} games: pick one below.")
+
+
+def _on_paste() -> None:
+    text = str(st.session_state.get(K.PASTE) or "")
+    try:
+        if not text.strip():
+            state.push_analysis_flash("error", "Paste a PGN first.")
+            return
+        _load_text(text)
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Could not read the PGN: {exc}")
+
+
+def _on_upload() -> None:
+    from chessapp.games import MAX_PGN_BYTES, decode_pgn
+
+    upload = st.session_state.get(K.UPLOAD)
+    if upload is None:
+        return
+    try:
+        if upload.size > MAX_PGN_BYTES:
+            state.push_analysis_flash(
+                "error", f"The file is {upload.size:,} bytes; the limit is {MAX_PGN_BYTES:,}.")
+            return
+        _load_text(decode_pgn(upload.getvalue()))
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Could not read {plain(upload.name)}: {exc}")
+
+
+def _on_pick() -> None:
+    from chessapp.games import read_game
+
+    pending = state.analysis_pending()
+    index = st.session_state.get(K.PICK_GAME)
+    if pending is None or index is None:
+        return
+    try:
+        _open(AnalysisSession(read_game(pending["text"], int(index) - 1)))
+        state.push_analysis_flash("success", f"Game {index} loaded and saved.")
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Could not read the PGN: {exc}")
+
+
+def _on_fen() -> None:
+    from chessapp.games import game_from_fen
+
+    fen = str(st.session_state.get(K.FEN) or "").strip()
+    try:
+        _open(AnalysisSession(game_from_fen(fen)))
+        state.push_analysis_flash("success", "Position set up and saved.")
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Could not set up the position: {exc}")
+
+
+def _open_saved(session_id: str, *, ply: int = 0) -> bool:
+    from chessapp.games import read_game
+
+    try:
+        session = AnalysisSession.load(_store(), session_id, read_game)
+    except SessionNotFound:
+        state.push_analysis_flash("error", "No saved session has that id: it may have been "
+                                           "deleted.")
+        return False
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"The saved session cannot be opened: {exc}")
+        return False
+    _open(session, ply=ply)
+    return True
+
+
+def _open_from_url() -> None:
+    """On a full run, ``?session=ID`` opens that session (once; after that the page owns it)."""
+    wanted = st.query_params.get(state.SESSION_PARAM)
+    if not wanted or wanted == state.analysis_url_session():
+        return
+    state.set_analysis_url_session(wanted)
+    from chessapp.replay import clamp_ply
+
+    ply = clamp_ply(st.query_params.get("ply"), 10**6)
+    if not _open_saved(wanted, ply=ply):
+        del st.query_params[state.SESSION_PARAM]
+
+
+def input_section(expanded: bool) -> None:
+    from chessapp.games import MAX_PGN_BYTES
+
+    with st.expander("Load a game", expanded=expanded):
+        paste, upload, fen = st.tabs(["Paste PGN", "Upload PGN", "Set up a FEN"])
+        with paste:
+            st.text_area("PGN", key=K.PASTE, height=160,
+                         placeholder='[Event "..."]\n\n1. e4 e5 2. Nf3 Nc6 *')
+            st.button("Load PGN", key=K.PASTE_BUTTON, on_click=_on_paste)
+        with upload:
+            st.file_uploader(f"A .pgn file (up to {MAX_PGN_BYTES // (1024 * 1024)} MB)",
+                             type=["pgn", "txt"], key=K.UPLOAD, on_change=_on_upload)
+        with fen:
+            st.text_input("FEN", key=K.FEN, placeholder=chess.STARTING_FEN)
+            st.button("Set up position", key=K.FEN_BUTTON, on_click=_on_fen)
+        pending = state.analysis_pending()
+        if pending is not None:
+            infos = {i.index: i for i in pending["games"]}
+
+            def label(index: int) -> str:
+                i = infos[index]
+                return (f"{i.index}. {i.white} – {i.black}, {i.event} {i.date} "
+                        f"({i.result}, {i.plies} plies)")
+
+            st.selectbox("Game", options=list(infos), format_func=label, key=K.PICK_GAME)
+            st.button("Load this game", key=K.PICK_BUTTON, on_click=_on_pick)
+
+
+# --- Engine settings and the background job ---------------------------------------------------
+
+
+def _settings_from_widgets(session: AnalysisSession) -> model.AnalysisSettings:
+    kind = LimitKind(st.session_state.get(K.LIMIT_KIND, session.settings.kind.value))
+    return model.AnalysisSettings(
+        kind=kind,
+        value=int(st.session_state.get(K.LIMIT_VALUE, session.settings.value)),
+        multipv=int(st.session_state.get(K.MULTIPV, session.settings.multipv)),
+        engine_path=st.session_state.get(K.ENGINE_PATH) or session.settings.engine_path,
+        threads=int(st.session_state.get(K.THREADS, session.settings.threads)),
+    )
+
+
+def _on_kind_change() -> None:
+    kind = LimitKind(st.session_state[K.LIMIT_KIND])
+    st.session_state[K.LIMIT_VALUE] = kind.default
+
+
+def _on_run(session: AnalysisSession) -> None:
+    try:
+        session.settings = _settings_from_widgets(session)
+        session.save(_store())
+        model.start_main_line_job(session, _evaluator(session.settings), _store())
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Cannot start the analysis: {exc}")
+
+
+def _on_analyse_variation(session: AnalysisSession, path: NodePath) -> None:
+    try:
+        session.settings = _settings_from_widgets(session)
+        model.start_variation_job(session, path, _evaluator(session.settings), _store())
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Cannot analyse the variation: {exc}")
+
+
+def _jobs(session: AnalysisSession) -> tuple[Any, Any]:
+    if session.session_id is None:
+        return None, None
+    return (model.JOBS.get(model.main_line_key(session.session_id)),
+            model.JOBS.get(model.variation_key(session.session_id)))
+
+
+def _adopt_finished(session: AnalysisSession) -> bool:
+    """Fold finished jobs into this tab's session (once each); True when something changed.
+
+    Jobs stay registered, so another tab showing the same session adopts them too.
+    """
+    main, var = _jobs(session)
+    changed = False
+    for job in (main, var):
+        if (job is None or id(job) in session.adopted_jobs or job.result is None
+                or job.progress().state is not JobState.DONE):
+            continue
+        session.adopted_jobs.add(id(job))
+        if job is main:
+            session.adopt_main_line(job.result)
+        else:
+            session.adopt_variation(job.result)
+            session.save(_store())
+        changed = True
+    return changed
+
+
+def _running(session: AnalysisSession) -> bool:
+    return any(job is not None and not job.progress().state.finished for job in _jobs(session))
+
+
+def engine_settings(session: AnalysisSession, status: Any) -> None:
+    available = bool(status.available)
+    _seed_settings(session.settings)
+    kind = LimitKind(st.session_state.get(K.LIMIT_KIND, session.settings.kind.value))
+    low, high = kind.bounds
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.selectbox("Limit per position", options=[k.value for k in LimitKind],
+                     format_func=lambda v: LimitKind(v).label, key=K.LIMIT_KIND,
+                     on_change=_on_kind_change)
+        st.number_input(kind.label, min_value=low, max_value=high,
+                        step={LimitKind.NODES: 10_000, LimitKind.DEPTH: 1,
+                              LimitKind.MOVETIME: 100}[kind], key=K.LIMIT_VALUE)
+        st.number_input("Lines (MultiPV)", min_value=1, max_value=model.MAX_MULTIPV,
+                        key=K.MULTIPV)
+        st.number_input("Threads per engine", min_value=1, max_value=model.max_threads(),
+                        key=K.THREADS)
+        choices = model.engine_choices(status.path)
+        if choices:
+            if st.session_state.get(K.ENGINE_PATH) not in choices:
+                st.session_state[K.ENGINE_PATH] = choices[0]
+            st.selectbox("Engine", options=choices, key=K.ENGINE_PATH,
+                         help="Engines the server offers (CHESSAPP_ENGINES).")
+    running = _running(session)
+    with st.container(horizontal=True):
+        st.button("Analyse the game", key=K.RUN, type="primary", on_click=_on_run,
+                  args=(session,), disabled=not available or running)
+    if not available:
+        st.warning(f"No chess engine is available, so analysis is off; you can still load and "
+                   f"browse games. {status.message}")
+    st.fragment(job_panel, run_every=POLL_S if running else None)(session, running)
+
+
+def job_panel(session: AnalysisSession, registered_running: bool) -> None:
+    """Progress of the background jobs, polled while one runs; results appear as they come."""
+    main, var = _jobs(session)
+    if _adopt_finished(session):
+        st.rerun()
+    running = _running(session)
+    if running != registered_running:
+        st.rerun()  # start or stop polling: only a full run can change run_every
+    for job, what in ((main, "the game"), (var, "the variation")):
+        if job is None:
+            continue
+        progress = job.progress()
+        if not progress.state.finished:
+            st.progress(progress.fraction, text=f"Analysing {what}: {progress.done} of "
+                                                f"{progress.total} positions")
+            st.button("Cancel", key=f"{K.CANCEL}.{what}", on_click=job.cancel)
+            if job is main:
+                _partial_chart(job)
+        elif progress.state is JobState.FAILED:
+            st.error(f"The analysis of {what} failed: {progress.error}")
+        elif progress.state is JobState.CANCELLED:
+            st.info(f"The analysis of {what} was cancelled; finished positions are kept.")
+
+
+def _partial_chart(job: Any) -> None:
+    rows = [{"ply": i, "White win %": round(win_percent(p.eval), 1)}
+            for i, p in enumerate(job.partial()) if p is not None]
+    if rows:
+        st.line_chart(pd.DataFrame(rows), x="ply", y="White win %", height=120)
+
+
+# --- The board and the explore tools (one fragment) ----------------------------------------------
+
+
+def _current_line(session: AnalysisSession) -> NodePath:
+    """The line in state, if it still exists in the tree; else the main line."""
+    line = state.analysis_line()
+    try:
+        line = model.current_line(session.game, line)
+    except ChessAppError:
+        line = model.mainline_path(session.game, 10**9)
+    state.set_analysis_line(line)
+    return line
+
+
+def _enter(session: AnalysisSession, path: NodePath) -> None:
+    """Show the line through ``path`` with the cursor on ``path``."""
+    line = model.current_line(session.game, path)
+    state.set_analysis_line(line)
+    PlyCursor(state.ANALYSIS, len(line)).go(len(path))
+
+
+def _play(session: AnalysisSession, path: NodePath, move: chess.Move) -> None:
+    new_path = model.play(session.game, path, move)
+    _enter(session, new_path)
+    session.save(_store())
+
+
+def _on_board_move(session: AnalysisSession, path: NodePath, uci: str) -> None:
+    try:
+        board = model.node_at(session.game, path).board()
+        _play(session, path, model.move_from_click(board, uci))
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"That move cannot be played: {exc}")
+
+
+def _on_san(session: AnalysisSession, path: NodePath) -> None:
+    text = str(st.session_state.get(K.SAN) or "")
+    try:
+        board = model.node_at(session.game, path).board()
+        _play(session, path, model.parse_move(board, text))
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"That move cannot be played: {exc}")
+
+
+def _on_main_line(session: AnalysisSession, path: NodePath) -> None:
+    _enter(session, model.mainline_path(session.game, model.branch_ply(session.game, path)))
+
+
+def _on_delete_variation(session: AnalysisSession, path: NodePath) -> None:
+    try:
+        _enter(session, model.delete_variation(session.game, path))
+        session.save(_store())
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", str(exc))
+
+
+def _on_jump(session: AnalysisSession, color: chess.Color) -> None:
+    if session.analysis is None:
+        return
+    line = state.analysis_line()
+    cursor = PlyCursor(state.ANALYSIS, len(line))
+    here = cursor.ply if model.is_mainline(session.game, line[: cursor.ply]) else (
+        model.branch_ply(session.game, line))
+    target = model.next_judged_ply(session.analysis, here, color)
+    if target is not None:
+        _enter(session, model.mainline_path(session.game, target))
+
+
+def board_panel(session: AnalysisSession) -> None:
+    line = _current_line(session)
+    cursor = PlyCursor(state.ANALYSIS, len(line))
+    path = line[: cursor.ply]
+    analysis = session.line_analysis(line)
+    replay: Replay = build_replay(model.linear_game(session.game, line), analysis)
+    view = replay.at(cursor.ply)
+    board = model.node_at(session.game, path).board()
+    rows = model.engine_line_rows(board, session.position_eval(path))
+    cursor.prepare_widgets()
+
+    board_col, side_col = st.columns([3, 2], gap="medium")
+    with board_col:
+        bar, pic = st.columns([1, 20], gap="small")
+        with pic:
+            explore_board(
+                view.fen, key=K.BOARD, lastmove=view.lastmove, flipped=cursor.flipped,
+                arrows=line_arrows([r.first for r in rows if r.first is not None]),
+                on_move=lambda uci: _on_board_move(session, path, uci),
+                label=f"Board after {view.label}" if view.ply else "Start position",
+            )
+        with bar:
+            widgets.eval_bar(view, flipped=cursor.flipped)
+        widgets.nav_buttons(cursor)
+        widgets.ply_slider(cursor)
+        widgets.eval_caption(view)
+    with side_col:
+        on_main = model.is_mainline(session.game, line)
+        if on_main:
+            st.caption("Main line. Click a piece, then a square, to explore another move.")
+        else:
+            start = model.branch_ply(session.game, line)
+            st.caption(f"Variation from ply {start}. It is saved with the session.")
+        widgets.move_list(cursor, replay)
+        with st.form(K.SAN_FORM, clear_on_submit=True, border=False), \
+                st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("Play a move (SAN)", key=K.SAN, placeholder="Nf3")
+            st.form_submit_button("Play", key=K.SAN_BUTTON, on_click=_on_san,
+                                  args=(session, path))
+        if not on_main:
+            with st.container(horizontal=True):
+                st.button("Back to the main line", key=K.MAIN_LINE, on_click=_on_main_line,
+                          args=(session, line))
+                st.button("Analyse this variation", key=K.ANALYSE_VARIATION,
+                          on_click=_on_analyse_variation, args=(session, line),
+                          disabled=not _engine_status(None).available or _running(session))
+                st.button("Delete this variation", key=K.DELETE_VARIATION,
+                          on_click=_on_delete_variation, args=(session, line))
+        _other_lines(session, path, line)
+        engine_lines(rows)
+        if session.analysis is not None:
+            with st.container(horizontal=True):
+                for color, key, label in ((chess.WHITE, K.NEXT_MISTAKE_WHITE, "White"),
+                                          (chess.BLACK, K.NEXT_MISTAKE_BLACK, "Black")):
+                    here = cursor.ply if on_main else model.branch_ply(session.game, line)
+                    target = model.next_judged_ply(session.analysis, here, color)
+                    st.button(f"Next {label} mistake ▶", key=key, on_click=_on_jump,
+                              args=(session, color), disabled=target is None,
+                              help="Jump to the next inaccuracy, mistake or blunder")
+    widgets.eval_graph(cursor, replay)
+
+
+def _other_lines(session: AnalysisSession, path: NodePath, line: NodePath) -> None:
+    """Side lines that leave from this position, as buttons to step into them."""
+    node = model.node_at(session.game, path)
+    shown = line[len(path)] if len(line) > len(path) else None
+    others = [child for child in node.variations
+              if child.move is not None and child.move.uci() != shown]
+    if not others:
+        return
+    board = node.board()
+    st.caption("Other moves here:")
+    with st.container(horizontal=True):
+        for i, child in enumerate(others):
+            assert child.move is not None
+            st.button(board.san(child.move), key=K.enter_line(i), on_click=_enter,
+                      args=(session, (*path, child.move.uci())))
+
+
+def engine_lines(rows: list[model.EngineLineRow]) -> None:
+    if not rows:
+        st.caption("No engine lines for this position yet.")
+        return
+    frame = pd.DataFrame([{"#": r.rank, "Eval": r.eval.text(), "Line": r.text} for r in rows])
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+# --- Tables -----------------------------------------------------------------------------------
+
+
+def results_tables(session: AnalysisSession) -> None:
+    analysis = session.analysis
+    if analysis is None:
+        st.caption("No analysis yet. Run the engine to see accuracy, judgements and lines.")
+        return
+    st.caption(f"{plain(analysis.engine.name)}, {analysis.limit.key()} per position, "
+               f"{analysis.multipv} line{'s' if analysis.multipv > 1 else ''}.")
+    st.dataframe(pd.DataFrame(model.summary_rows(analysis)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(model.move_rows(analysis)), hide_index=True, width="stretch",
+                 height=320)
+
+
+# --- Saved sessions ---------------------------------------------------------------------------
+
+
+def _on_rename(session: AnalysisSession) -> None:
+    name = str(st.session_state.get(K.RENAME) or "")
+    try:
+        assert session.session_id is not None
+        _store().rename_session(session.session_id, name)
+        session.name = name.strip()
+        state.push_analysis_flash("success", "Session renamed.")
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Cannot rename: {exc}")
+
+
+def _on_copy(session: AnalysisSession) -> None:
+    copy = AnalysisSession(model.read_pgn_copy(session.game), session.settings,
+                           session.analysis, name=f"{session.name} (copy)"[:200],
+                           identity=session.identity)
+    _open(copy)
+    state.push_analysis_flash("success", "Saved as a new session.")
+
+
+def _on_delete(session_id: str) -> None:
+    try:
+        _store().delete_session(session_id)
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Cannot delete: {exc}")
+        return
+    model.JOBS.discard(model.main_line_key(session_id))
+    model.JOBS.discard(model.variation_key(session_id))
+    current = state.analysis_session()
+    if current is not None and current.session_id == session_id:
+        _on_close()
+    state.push_analysis_flash("success", "Session deleted.")
+
+
+def _on_close() -> None:
+    state.set_analysis_session(None)
+    state.set_analysis_line(())
+    state.set_analysis_url_session(None)
+    st.query_params.clear()
+
+
+def _on_open(session_id: str) -> None:
+    if _open_saved(session_id):
+        state.push_analysis_flash("success", "Session resumed.")
+
+
+def sessions_section(store: Any, session: AnalysisSession | None) -> None:
+    st.subheader("Saved sessions")
+    if session is not None and session.session_id is not None:
+        st.caption(f"This session is saved after every change. Share it: "
+                   f"`?session={session.session_id}&ply=N`")
+        if st.session_state.get(K.RENAME) is None:
+            st.session_state[K.RENAME] = session.name
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("Session name", key=K.RENAME, max_chars=200)
+            st.button("Rename", key=K.RENAME_BUTTON, on_click=_on_rename, args=(session,))
+            st.button("Save as a copy", key=K.SAVE_COPY, on_click=_on_copy, args=(session,))
+            st.button("Close", key=K.CLOSE, on_click=_on_close)
+    if store is None:
+        return
+    infos = store.list_sessions()
+    if not infos:
+        st.caption("No saved sessions yet: load a game and it is saved here.")
+        return
+    for info in infos[:50]:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            current = session is not None and session.session_id == info.id
+            mark = "▸ " if current else ""
+            st.markdown(f"{mark}**{plain(info.name)}** · {info.updated:%Y-%m-%d %H:%M} UTC"
+                        + (" · analysed" if info.has_analysis else ""))
+            st.button("Open", key=K.open_session(info.id), on_click=_on_open,
+                      args=(info.id,), disabled=current)
+            st.button("Delete", key=K.delete_session(info.id), on_click=_on_delete,
+                      args=(info.id,))
+
+
+# --- The page -----------------------------------------------------------------------------------
+
+
+def _show_flash() -> None:
+    for kind, text in state.pop_analysis_flash():
+        {"error": st.error, "warning": st.warning, "success": st.success,
+         "info": st.info}.get(kind, st.info)(plain(text))
+
+
+def main() -> None:
+    st.title("Analysis")
+    store = store_or_none()
+    if store is not None:
+        _open_from_url()
+    _show_flash()
+    session: AnalysisSession | None = state.analysis_session()
+    status = _engine_status(None if session is None else session.settings.engine_path)
+    input_section(expanded=session is None)
+    if session is None:
+        st.info("Paste or upload a PGN, or set up a FEN, to start an analysis session.")
+        if not status.available:
+            st.warning(f"No chess engine is available: {status.message}")
+        sessions_section(store, None)
+        return
+
+    _adopt_finished(session)
+    h = session.game.headers
+    st.subheader(plain(session.name))
+    st.caption(" · ".join(plain(h.get(tag, "?")) for tag in ("White", "Black", "Event", "Date",
+                                                              "Result")))
+    line = _current_line(session)
+    cursor = PlyCursor(state.ANALYSIS, len(line))
+    cursor.sync_from_url(default=cursor.ply)
+
+    with st.expander("Engine", expanded=session.analysis is None):
+        engine_settings(session, status)
+    st.fragment(board_panel)(session)
+    st.subheader("Results")
+    results_tables(session)
+    st.subheader("Export")
+    widgets.export_block(state.ANALYSIS, session.game, session.analysis,
+                         offer=("evals", "judgements", "variations", "explored", "shapes"))
+    sessions_section(store, session)
+
+
+if __name__ == "__main__":
+    main()
