@@ -430,6 +430,10 @@ class _Splitter:
                     levels.pop()
                     open_lines.pop()
                     continue
+                if tok in _RESULTS and open_lines:
+                    raise BadInput(f"the game ends inside a variation: the variation '(' "
+                                   f"opened on line {open_lines[-1]} is never closed",
+                                   game=chunk.number, line=self.line_no, token=tok)
                 self._word(chunk, tok, levels)
             line = self._read(chunk)
             pos = 0
@@ -471,9 +475,6 @@ class _Splitter:
             raise LimitExceeded(f"a token longer than {MAX_TOKEN_CHARS} characters",
                                 game=chunk.number, line=self.line_no, token=token)
         if token in _RESULTS:
-            if len(levels) > 1:
-                raise BadInput("a game result inside a variation", game=chunk.number,
-                               line=self.line_no, token=token)
             if chunk.result is None:
                 chunk.result = token
             return
