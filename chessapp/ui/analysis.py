@@ -20,6 +20,7 @@ through :func:`plain` before Markdown, or into dataframes and text widgets.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
@@ -54,10 +55,20 @@ def plain(text: object) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _store() -> Any:
-    from chessapp.store import Store
+def _store_at(directory: str) -> Any:
+    from pathlib import Path
 
-    return Store()
+    from chessapp.store import DB_NAME, Store
+
+    return Store(Path(directory) / DB_NAME)
+
+
+def _store() -> Any:
+    """The process's Store for the current data directory (one per directory, so tests
+    that point CHESSAPP_DATA_DIR elsewhere get their own)."""
+    from chessapp.store import data_dir
+
+    return _store_at(str(data_dir()))
 
 
 def store_or_none() -> Any:
@@ -69,10 +80,15 @@ def store_or_none() -> Any:
 
 
 @st.cache_resource(ttl=60, show_spinner=False)
-def _engine_status(path: str | None) -> Any:
+def _cached_engine_status(path: str | None, env_path: str | None) -> Any:
     from chessapp.engine import engine_status
 
     return engine_status(path)
+
+
+def _engine_status(path: str | None) -> Any:
+    # STOCKFISH_PATH is part of the key: find_engine reads it.
+    return _cached_engine_status(path, os.environ.get("STOCKFISH_PATH"))
 
 
 def _evaluator(settings: model.AnalysisSettings) -> Any:
@@ -102,7 +118,15 @@ def _open(session: AnalysisSession, *, ply: int = 0) -> None:
     st.query_params[state.SESSION_PARAM] = session.session_id
     PlyCursor(state.ANALYSIS, len(main)).go(ply)
     _seed_settings(session.settings, force=True)
+    _reset_export_options()
     st.session_state[K.RENAME] = session.name
+
+
+def _reset_export_options() -> None:
+    """The export options for evals are drawn disabled (and off) without an analysis;
+    forget them when the analysis changes so they come back with their defaults."""
+    for option in ("evals", "judgements", "variations"):
+        st.session_state.pop(state.export_option_key(state.ANALYSIS, option), None)
 
 
 def _seed_settings(settings: model.AnalysisSettings, *, force: bool = False) -> None:
@@ -234,8 +258,12 @@ def input_section(expanded: bool) -> None:
 
             def label(index: int) -> str:
                 i = infos[index]
-                return (f"{i.index}. {i.white} – {i.black}, {i.event} {i.date} "
-                        f"({i.result}, {i.plies} plies)")
+                text = f"{i.index}. {i.white} – {i.black}"
+                if i.event and i.event != "?":
+                    text += f", {i.event}"
+                if i.date and not i.date.startswith("????"):
+                    text += f", {i.date}"
+                return f"{text} ({i.result}, {i.plies} plies)"
 
             st.selectbox("Game", options=list(infos), format_func=label, key=K.PICK_GAME)
             st.button("Load this game", key=K.PICK_BUTTON, on_click=_on_pick)
@@ -298,6 +326,7 @@ def _adopt_finished(session: AnalysisSession) -> bool:
         session.adopted_jobs.add(id(job))
         if job is main:
             session.adopt_main_line(job.result)
+            _reset_export_options()
         else:
             session.adopt_variation(job.result)
             session.save(_store())
@@ -524,7 +553,7 @@ def engine_lines(rows: list[model.EngineLineRow]) -> None:
         st.caption("No engine lines for this position yet.")
         return
     frame = pd.DataFrame([{"#": r.rank, "Eval": r.eval.text(), "Line": r.text} for r in rows])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.table(frame.set_index("#"))
 
 
 # --- Tables -----------------------------------------------------------------------------------
@@ -537,7 +566,11 @@ def results_tables(session: AnalysisSession) -> None:
         return
     st.caption(f"{plain(analysis.engine.name)}, {analysis.limit.key()} per position, "
                f"{analysis.multipv} line{'s' if analysis.multipv > 1 else ''}.")
-    st.dataframe(pd.DataFrame(model.summary_rows(analysis)), hide_index=True, width="stretch")
+    rows = [{**row,
+             "Accuracy": "–" if row["Accuracy"] is None else f"{row['Accuracy']:.1f}%",
+             "ACPL": "–" if row["ACPL"] is None else f"{row['ACPL']:.0f}"}
+            for row in model.summary_rows(analysis)]
+    st.table(pd.DataFrame(rows).set_index("Side"))
     st.dataframe(pd.DataFrame(model.move_rows(analysis)), hide_index=True, width="stretch",
                  height=320)
 

@@ -1,0 +1,292 @@
+"""AppTest: the analysis page, driven without a browser.
+
+Each test gets its own data directory (``CHESSAPP_DATA_DIR``), so saved
+sessions are those the test made. The click-click board needs a browser
+(tests/e2e); here the SAN box, which calls the same code, plays the moves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import chess
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from chessapp import session as model
+from chessapp.games import read_game
+from chessapp.store import Store
+from chessapp.ui.state import AnalysisKeys as K
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "chessapp" / "ui" / "analysis.py")
+TIMEOUT = 60
+
+SHORT = '[White "Anna"]\n[Black "Boris"]\n\n1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n'
+TWO = ('[White "First"]\n[Black "Game"]\n\n1. d4 d5 *\n\n'
+       '[White "Second"]\n[Black "Game"]\n\n1. c4 e5 2. Nc3 *\n')
+BAD = '[White "Anna"]\n[Black "Boris"]\n\n1. e4 e5\n2. Nf3 Nc6\n3. Qxz9 a6 *\n'
+
+
+@pytest.fixture
+def data_dir(isolated_data_dir: Path) -> Path:
+    return isolated_data_dir
+
+
+def fresh(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def unescape(text: str) -> str:
+    """The page escapes user text for Markdown; tests read it back as plain text."""
+    out, escaped = [], False
+    for ch in text:
+        if ch == "\\" and not escaped:
+            escaped = True
+            continue
+        out.append(ch)
+        escaped = False
+    return "".join(out)
+
+
+def errors(at: AppTest) -> list[str]:
+    return [unescape(e.value) for e in at.error]
+
+
+def table_with(at: AppTest, column: str) -> Any:
+    """The one st.table whose frame has ``column``."""
+    found = [t.value for t in at.table if column in t.value.columns]
+    assert len(found) == 1, [list(t.value.columns) for t in at.table]
+    return found[0]
+
+
+def paste(at: AppTest, text: str) -> AppTest:
+    at.text_area(key=K.PASTE).set_value(text)
+    return at.button(key=K.PASTE_BUTTON).click().run()
+
+
+def board_fen(at: AppTest) -> str:
+    """The position the explore board shows (its data payload carries the FEN)."""
+    boards = [el for el in at.get("bidi_component")
+              if el.proto.component_name == "chessapp_explore_board"]
+    assert len(boards) == 1
+    data: dict[str, Any] = json.loads(boards[0].proto.json)
+    return str(data["fen"])
+
+
+def after(text: str, plies: int) -> str:
+    board = read_game(text).board()
+    for move in list(read_game(text).mainline_moves())[:plies]:
+        board.push(move)
+    return board.fen()
+
+
+def test_empty_page_runs_and_invites_input(data_dir: Path) -> None:
+    at = fresh()
+    no_exception(at)
+    assert at.title[0].value == "Analysis"
+    assert [unescape(i.value) for i in at.info] == [
+        "Paste or upload a PGN, or set up a FEN, to start an analysis session."]
+    assert not at.get("bidi_component")
+
+
+def test_good_paste_loads_saves_and_links_the_session(data_dir: Path) -> None:
+    at = paste(fresh(), SHORT)
+    no_exception(at)
+    assert not at.error
+    assert [unescape(s.value) for s in at.success] == ["Game loaded and saved."]
+    assert board_fen(at) == chess.STARTING_FEN
+    sessions = Store().list_sessions()
+    assert [s.name for s in sessions] == ["Anna – Boris"]
+    assert at.query_params["session"] == sessions[0].id
+    assert at.query_params["ply"] == "0"
+    # Navigation moves the board along the main line.
+    at.button(key="analysis.nav.last").click().run()
+    assert board_fen(at) == after(SHORT, 7)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("illegal square", BAD, ["Could not read the PGN:", "game 1", "line 6", "Qxz9"]),
+        ("not a game", "hello world", ["Could not read the PGN:"]),
+        ("html payload", "<script>alert(1)</script>", ["Could not read the PGN:"]),
+    ],
+)
+def test_bad_paste_names_the_problem_and_the_page_still_works(
+        data_dir: Path, name: str, text: str, expected: list[str]) -> None:
+    at = paste(fresh(), text)
+    no_exception(at)
+    shown = errors(at)
+    assert len(shown) == 1, name
+    for part in expected:
+        assert part in shown[0], (name, shown[0])
+    assert Store().list_sessions() == []
+    # The same page then loads a good game.
+    at = paste(at, SHORT)
+    no_exception(at)
+    assert not at.error
+    assert board_fen(at) == chess.STARTING_FEN
+
+
+def test_a_file_with_several_games_offers_a_pick(data_dir: Path) -> None:
+    at = paste(fresh(), TWO)
+    no_exception(at)
+    assert [unescape(i.value) for i in at.info][0] == "The PGN holds 2 games: pick one below."
+    picker = at.selectbox(key=K.PICK_GAME)
+    assert picker.options == ["1. First – Game (*, 2 plies)", "2. Second – Game (*, 3 plies)"]
+    picker.set_value(2)
+    at = at.button(key=K.PICK_BUTTON).click().run()
+    no_exception(at)
+    assert [unescape(s.value) for s in at.success] == ["Game 2 loaded and saved."]
+    at.button(key="analysis.nav.last").click().run()
+    assert board_fen(at) == after(TWO.split("\n\n", 2)[2], 3)
+
+
+def test_fen_setup_and_a_bad_fen(data_dir: Path) -> None:
+    at = fresh()
+    at.text_input(key=K.FEN).set_value("8/8/8/8/8/8/8/8 w - - 0 1")
+    at = at.button(key=K.FEN_BUTTON).click().run()
+    no_exception(at)
+    assert len(at.error) == 1 and errors(at)[0].startswith("Could not set up the position:")
+    fen = "4k3/8/8/8/8/8/4P3/4K3 w - - 0 1"
+    at.text_input(key=K.FEN).set_value(fen)
+    at = at.button(key=K.FEN_BUTTON).click().run()
+    no_exception(at)
+    assert not at.error
+    assert board_fen(at) == fen
+
+
+def test_upload_loads_and_a_bad_upload_shows_an_error(data_dir: Path) -> None:
+    at = fresh()
+    at.file_uploader(key=K.UPLOAD).upload("bad.pgn", BAD.encode(), "application/x-chess-pgn")
+    at.run()
+    no_exception(at)
+    assert len(at.error) == 1 and "Qxz9" in errors(at)[0]
+    at.file_uploader(key=K.UPLOAD).upload("good.pgn", SHORT.encode("latin-1"),
+                                          "application/x-chess-pgn")
+    at.run()
+    no_exception(at)
+    assert not at.error
+    assert [s.name for s in Store().list_sessions()] == ["Anna – Boris"]
+
+
+def test_the_san_box_adds_a_variation_and_it_is_saved(data_dir: Path) -> None:
+    at = paste(fresh(), SHORT)
+    at.button(key="analysis.nav.next").click().run()  # after 1. e4
+    at.text_input(key=K.SAN).set_value("c5")
+    at = at.button(key=K.SAN_BUTTON).click().run()
+    no_exception(at)
+    assert not at.error
+    board = chess.Board()
+    board.push_san("e4")
+    board.push_san("c5")
+    assert board_fen(at) == board.fen()
+    saved = Store().load_session(Store().list_sessions()[0].id)
+    assert "1. e4 e5 ( 1... c5 ) 2. Qh5" in saved.pgn
+    # A bad move names itself, and nothing changes.
+    at.text_input(key=K.SAN).set_value("Qxz9")
+    at = at.button(key=K.SAN_BUTTON).click().run()
+    assert errors(at) == ["That move cannot be played: at 'Qxz9': not a legal move for "
+                          "White here"]
+    assert board_fen(at) == board.fen()
+    # Back to the main line, at the branch point.
+    at = at.button(key=K.MAIN_LINE).click().run()
+    no_exception(at)
+    assert board_fen(at) == after(SHORT, 1)
+
+
+def test_sessions_list_rename_open_and_delete(data_dir: Path) -> None:
+    at = paste(fresh(), SHORT)
+    at = paste(at, TWO.split("\n\n", 2)[2])  # a second session: "Second – Game"
+    store = Store()
+    first, second = sorted(store.list_sessions(), key=lambda s: s.created)
+    assert (first.name, second.name) == ("Anna – Boris", "Second – Game")
+    assert at.query_params["session"] == second.id
+
+    at.text_input(key=K.RENAME).set_value("My <b>study</b>")
+    at = at.button(key=K.RENAME_BUTTON).click().run()
+    no_exception(at)
+    assert store.load_session(second.id).name == "My <b>study</b>"
+    assert unescape(at.subheader[0].value) == "My <b>study</b>"
+
+    at = at.button(key=K.open_session(first.id)).click().run()
+    no_exception(at)
+    assert [unescape(s.value) for s in at.success] == ["Session resumed."]
+    assert at.query_params["session"] == first.id
+    assert unescape(at.subheader[0].value) == "Anna – Boris"
+
+    at = at.button(key=K.delete_session(first.id)).click().run()
+    no_exception(at)
+    assert [s.id for s in store.list_sessions()] == [second.id]
+    assert "session" not in at.query_params
+    assert not at.get("bidi_component")  # the open session was the deleted one
+    at = at.button(key=K.delete_session(second.id)).click().run()
+    assert store.list_sessions() == []
+
+
+def test_a_shared_link_opens_the_session_at_its_ply(data_dir: Path) -> None:
+    session = model.AnalysisSession(read_game(SHORT))
+    session_id = session.save(Store())
+    at = fresh({"session": session_id, "ply": "3"})
+    no_exception(at)
+    assert board_fen(at) == after(SHORT, 3)
+    assert at.slider(key="analysis.slider").value == 3
+    # Garbage and unknown ids do not break the page.
+    at = fresh({"session": "no-such-session", "ply": "x"})
+    no_exception(at)
+    assert errors(at) == ["No saved session has that id: it may have been deleted."]
+    assert "session" not in at.query_params
+
+
+def test_without_an_engine_the_page_explains_and_still_browses(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("STOCKFISH_PATH", str(tmp_path / "no-stockfish"))
+    at = paste(fresh(), SHORT)
+    no_exception(at)
+    warnings = [unescape(w.value) for w in at.warning]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("No chess engine is available, so analysis is off")
+    assert "no-stockfish" in warnings[0]
+    assert at.button(key=K.RUN).disabled
+    at.button(key="analysis.nav.last").click().run()
+    assert board_fen(at) == after(SHORT, 7)
+
+
+@pytest.mark.engine
+def test_analysis_runs_in_the_background_and_fills_the_tables(data_dir: Path) -> None:
+    at = paste(fresh(), SHORT)
+    at.number_input(key=K.LIMIT_VALUE).set_value(2000)
+    at.number_input(key=K.MULTIPV).set_value(2)
+    at = at.button(key=K.RUN).click().run()
+    no_exception(at)
+    session_id = at.query_params["session"]
+    job = model.JOBS.get(model.main_line_key(session_id))
+    assert job is not None and job.join(120)
+    at.run()
+    no_exception(at)
+    summary = table_with(at, "Blunders")
+    assert list(summary.index) == ["White", "Black"]
+    assert summary.loc["Black", "Blunders"] == 1  # 3... Nf6?? allows Qxf7#
+    moves = at.dataframe[0].value
+    assert list(moves.columns) == ["Ply", "Move", "Eval", "Best move", "Judgement", "Accuracy"]
+    assert list(moves["Move"])[-2:] == ["3… Nf6??", "4. Qxf7#"]
+    saved = Store().load_session(session_id)
+    assert saved.analysis is not None and len(saved.analysis["plies"]) == 7
+    assert saved.settings["value"] == 2000 and saved.settings["multipv"] == 2
+    # Jump to Black's blunder; the engine lines there show the mate.
+    at = at.button(key=K.NEXT_MISTAKE_BLACK).click().run()
+    while board_fen(at) != after(SHORT, 6):
+        assert not at.button(key=K.NEXT_MISTAKE_BLACK).disabled
+        at = at.button(key=K.NEXT_MISTAKE_BLACK).click().run()
+    lines = table_with(at, "Line")
+    assert list(lines["Eval"])[0] == "#1"
+    assert list(lines["Line"])[0] == "Qxf7#"
