@@ -140,7 +140,7 @@ def test_bad_paste_names_the_problem_and_the_page_still_works(
 def test_a_file_with_several_games_offers_a_pick(data_dir: Path) -> None:
     at = paste(fresh(), TWO)
     no_exception(at)
-    assert [unescape(i.value) for i in at.info][0] == "The PGN holds 2 games: pick one below."
+    assert unescape(at.info[0].value) == "The PGN holds 2 games: pick one below."
     picker = at.selectbox(key=K.PICK_GAME)
     assert picker.options == ["1. First – Game (*, 2 plies)", "2. Second – Game (*, 3 plies)"]
     picker.set_value(2)
@@ -288,5 +288,5 @@ def test_analysis_runs_in_the_background_and_fills_the_tables(data_dir: Path) ->
         assert not at.button(key=K.NEXT_MISTAKE_BLACK).disabled
         at = at.button(key=K.NEXT_MISTAKE_BLACK).click().run()
     lines = table_with(at, "Line")
-    assert list(lines["Eval"])[0] == "#1"
-    assert list(lines["Line"])[0] == "Qxf7#"
+    assert (lines.iloc[0]["Eval"], lines.iloc[0]["Line"]) == ("#1", "Qxf7#")
+    assert len(lines) == 2
