@@ -65,8 +65,11 @@ class ExportOptions:
 
 
 def clean_comment(text: str) -> str:
-    """A comment that cannot break PGN: braces become parentheses, whitespace one space."""
-    return " ".join(text.replace("{", "(").replace("}", ")").split())
+    """A comment that cannot break PGN: braces become parentheses, whitespace one space.
+
+    Control characters become spaces too (a reader may take them for binary data).
+    """
+    return " ".join(_CONTROL.sub(" ", text).replace("{", "(").replace("}", ")").split())
 
 
 def _escape_tag(value: str) -> str:
