@@ -32,6 +32,7 @@ import io
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,7 @@ _NOT_PGN = "this is not a PGN text file"
 # C0 controls other than tab, newline, vertical tab, form feed and carriage
 # return, DEL, and the C1 controls a Latin-1 decode of binary data produces.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
 
 
 def decode_pgn(data: bytes) -> str:
@@ -671,10 +673,19 @@ def iter_games(stream: TextIO) -> Iterator[chess.pgn.Game]:
     per-game limit still applies. Raises :class:`BadInput` at the first bad
     game (after yielding the good ones before it).
     """
+    pending: deque[str] = deque()
+
     def readline() -> str:
+        if pending:
+            return pending.popleft()
         line = stream.readline(MAX_PGN_BYTES + 1)
         if "\r" in line or "\ufeff" in line:
-            line = line.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+            # A stream opened with newline="" keeps CR; split as decode_pgn would.
+            text = line.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+            pending.extend(_LINES.findall(text))
+            line = pending.popleft() if pending else ""
+            if not line:  # the line was a lone BOM
+                return readline()
         bad = _CONTROL.search(line)
         if bad is not None:
             raise BadInput(f"{_NOT_PGN}: control character U+{ord(bad.group()):04X}",

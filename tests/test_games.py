@@ -381,3 +381,13 @@ def test_game_from_fen() -> None:
     assert "FEN" not in games.game_from_fen(chess.STARTING_FEN).headers
     with pytest.raises(BadInput, match="no king"):
         games.game_from_fen("8/8/8/8/8/8/8/8 w - - 0 1")
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["CRLF", "CR"])
+def test_iter_games_on_a_stream_that_keeps_carriage_returns(newline: str) -> None:
+    text = "\ufeff" + TAGS + "\n1. e4 {a\nb} e5 *\n\n" + TAGS + "\n1. d4 Ke3 *\n"
+    stream = io.StringIO(text.replace("\n", newline), newline="")
+    loaded = games.iter_games(stream)
+    assert str(next(loaded)) == str(games.read_games(text.split("\n\n[")[0])[0])
+    with pytest.raises(BadInput, match=r"^game 2, line 12, at 'Ke3': illegal move"):
+        next(loaded)
