@@ -40,9 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"chessapp {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    # -v also after the command; SUPPRESS keeps the subcommand from resetting it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    an = sub.add_parser("analyze", aliases=["analyse"],
+    an = sub.add_parser("analyze", aliases=["analyse"], parents=[common],
                         help="annotate games with engine evals and judgements")
     an.add_argument("input", help="a PGN file, or - for standard input")
     which = an.add_mutually_exclusive_group()
@@ -71,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--no-variations", action="store_true", help="omit best-line variations")
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
-    va = sub.add_parser("validate", help="check a PGN or FEN file; exit 0 if fine, 2 if not")
+    va = sub.add_parser("validate", parents=[common], help="check a PGN or FEN file; exit 0 if fine, 2 if not")
     va.add_argument("input", help="a PGN or FEN file, or - for standard input")
     return parser
 
