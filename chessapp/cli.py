@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--no-variations", action="store_true", help="omit best-line variations")
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
-    va = sub.add_parser("validate", parents=[common], help="check a PGN or FEN file; exit 0 if fine, 2 if not")
+    va = sub.add_parser("validate", parents=[common],
+                        help="check a PGN or FEN file; exit 0 if fine, 2 if not")
     va.add_argument("input", help="a PGN or FEN file, or - for standard input")
     return parser
 
@@ -212,7 +213,8 @@ class ProgressBar:
             self._last = now
             width = 30
             filled = width * done // max(1, total)
-            line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} positions"
+            bar = "#" * filled + "." * (width - filled)
+            line = f"{self.label} [{bar}] {done}/{total} positions"
             if self.tty:
                 self.stream.write("\r" + line + ("\n" if finished else ""))
             else:
@@ -221,7 +223,7 @@ class ProgressBar:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    from chessapp import engine, export, store  # noqa: PLC0415 - keep validate light
+    from chessapp import engine, export, store
 
     limit = _limit(args)
     config = engine.EngineConfig.from_env(
@@ -237,7 +239,7 @@ def analyze(args: argparse.Namespace) -> int:
         pool = stack.enter_context(engine.EnginePool(config))
         out: TextIO = sys.stdout
         if args.output:
-            out = stack.enter_context(open(args.output, "w", encoding="utf-8"))  # noqa: SIM115
+            out = stack.enter_context(open(args.output, "w", encoding="utf-8"))
         for number, game in enumerate(_games_to_analyse(args, stack), start=1):
             white, black = game.headers.get("White", "?"), game.headers.get("Black", "?")
             bar.label = f"game {number if args.all else args.game}: {white} - {black}"[:60]
