@@ -7,15 +7,20 @@ sessions are those the test made. The click-click board needs a browser
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import chess
+import chess.pgn
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from chessapp import session as model
+from chessapp.export import ExportOptions, export_pgn
 from chessapp.games import read_game
 from chessapp.store import Store
 from chessapp.ui.state import AnalysisKeys as K
@@ -202,6 +207,44 @@ def test_the_san_box_adds_a_variation_and_it_is_saved(data_dir: Path) -> None:
     at = at.button(key=K.MAIN_LINE).click().run()
     no_exception(at)
     assert board_fen(at) == after(SHORT, 1)
+
+
+@pytest.fixture
+def media_capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
+    """Every file handed to Streamlit's media storage (downloads), by its URL."""
+    seen: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self: MemoryMediaFileStorage, path_or_data: Any, mimetype: str, kind: Any,
+            filename: str | None = None) -> str:
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        data = path_or_data.encode() if isinstance(path_or_data, str) else path_or_data
+        seen[self.get_url(file_id)] = bytes(data)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    yield seen
+
+
+def test_download_has_the_explored_variations_as_the_export_module_writes_them(
+        data_dir: Path, media_capture: dict[str, bytes]) -> None:
+    at = paste(fresh(), SHORT)
+    at.button(key="analysis.nav.next").click().run()
+    at.text_input(key=K.SAN).set_value("c5")
+    at = at.button(key=K.SAN_BUTTON).click().run()
+    button = at.get("download_button")[0]
+    text = media_capture[button.proto.url].decode("utf-8")
+    game = read_game(Store().load_session(Store().list_sessions()[0].id).pgn)
+    assert text == export_pgn(game, None, ExportOptions(
+        evals=False, judgements=False, variations=False, explored=True, narration=False,
+        shapes=True))
+    assert "1. e4 e5 ( 1... c5 ) 2. Qh5" in text
+    parsed = chess.pgn.read_game(io.StringIO(text))
+    assert parsed is not None and not parsed.errors
+    # Without explored variations, the main line only.
+    at = at.checkbox(key="analysis.export.explored").uncheck().run()
+    text = media_capture[at.get("download_button")[0].proto.url].decode("utf-8")
+    assert "c5" not in text and "4. Qxf7# 1-0" in text
 
 
 def test_sessions_list_rename_open_and_delete(data_dir: Path) -> None:

@@ -1,0 +1,223 @@
+"""The analysis page in real Chromium against ``streamlit run``, with the real Stockfish.
+
+* a pasted game is analysed at a small node limit until the tables appear;
+* a click on a piece, then on a square, of the explore board creates a
+  variation, and the variation is saved;
+* a saved session survives a server restart (same data directory) and opens
+  from its ``?session=ID&ply=N`` link;
+* an uploaded PGN with script and HTML payloads in its headers and comments
+  fires no dialog, injects no element, sends no request elsewhere, and shows
+  the text as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import chess
+import pytest
+
+from chessapp.store import Store
+from tests.e2e.conftest import Server, start_server
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "screenshots" / "analysis.png"
+BOARD = ".xb"  # the explore board's root (inside the component's shadow root)
+
+SHORT = ('[Event "Café practice"]\n[White "Anna"]\n[Black "Boris"]\n[Date "1913.02.01"]\n\n'
+         "1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n")
+HOSTILE = (
+    '[Event "<script>alert(\'event\')</script>"]\n'
+    '[White "<img src=x onerror=alert(\'white\')>"]\n'
+    '[Black "[click](javascript:alert(\'black\'))"]\n'
+    '[Date "<svg onload=alert(1)>"]\n\n'
+    "1. e4 {<script>alert('comment')</script>} e5 "
+    "{<img src=x onerror=alert('c2')> [x](javascript:alert(2))} 2. Nf3 *\n"
+)
+
+
+def fen_after(text: str, *sans: str) -> str:
+    board = chess.Board()
+    for san in sans:
+        board.push_san(san)
+    return board.fen()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("log"), {"CHESSAPP_DATA_DIR": str(data_dir)})
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def store_of(data_dir: Path) -> Store:
+    from chessapp.store import DB_NAME
+
+    return Store(data_dir / DB_NAME)
+
+
+def wait_until_idle(page: Any) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
+def open_analysis(page: Any, server: Server, query: str = "") -> None:
+    page.goto(f"{server.url}/analysis{query}")
+    page.get_by_role("heading", name="Analysis", exact=True).wait_for()
+    wait_until_idle(page)
+
+
+def load_pgn(page: Any, text: str) -> None:
+    page.get_by_label("PGN", exact=True).fill(text)
+    page.get_by_role("button", name="Load PGN").click()
+    page.locator(BOARD).wait_for()
+    wait_until_idle(page)
+
+
+def wait_for_fen(page: Any, fen: str) -> None:
+    page.locator(f"{BOARD}[data-fen='{fen}']").wait_for()
+
+
+def session_in_url(page: Any) -> str:
+    values = parse_qs(urlparse(page.url).query).get("session")
+    assert values, page.url
+    return values[0]
+
+
+def move_pill(page: Any, label: str) -> Any:
+    """A move of the move list (pills: the label's glyph is a separate span)."""
+    return page.locator("[data-testid='stButtonGroup'] button").filter(
+        has_text=label).first
+
+
+def square(page: Any, name: str) -> Any:
+    return page.locator(f"{BOARD} [data-square='{name}']")
+
+
+def test_analysis_completes_with_the_real_stockfish(page: Any, server: Server,
+                                                   data_dir: Path) -> None:
+    open_analysis(page, server)
+    load_pgn(page, SHORT)
+    session_id = session_in_url(page)
+    nodes = page.get_by_label("Nodes", exact=True)
+    nodes.fill("2000")
+    nodes.press("Tab")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Analyse the game").click()
+    # The summary table appears when the background job has finished and been adopted.
+    page.get_by_role("columnheader", name="Blunders").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    saved = store_of(data_dir).load_session(session_id)
+    assert saved.analysis is not None
+    assert [p["san"] for p in saved.analysis["plies"]] == ["e4", "e5", "Qh5", "Nc6", "Bc4",
+                                                           "Nf6", "Qxf7#"]
+    assert saved.analysis["limit"]["nodes"] == 2000
+    assert saved.analysis["plies"][5]["judgement"] == "blunder"
+    # The move list now carries the glyphs, and the next-mistake button jumps to Nf6??.
+    move_pill(page, "3… Nf6??").wait_for()
+    page.get_by_role("button", name="Next Black mistake ▶").click()
+    wait_until_idle(page)
+    page.get_by_role("button", name="Next Black mistake ▶").click()
+    wait_for_fen(page, fen_after(SHORT, "e4", "e5", "Qh5", "Nc6", "Bc4", "Nf6"))
+    page.get_by_role("cell", name="Qxf7#").first.wait_for()
+    # The README's picture of the page: the board on the blunder, lines, graph and tables.
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 1500})
+    page.get_by_role("heading", name="Anna – Boris").scroll_into_view_if_needed()
+    page.get_by_role("heading", name="Analysis", exact=True).scroll_into_view_if_needed()
+    wait_until_idle(page)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_click_click_move_creates_a_variation(page: Any, server: Server,
+                                              data_dir: Path) -> None:
+    open_analysis(page, server)
+    load_pgn(page, SHORT)
+    session_id = session_in_url(page)
+    move_pill(page, "1. e4").click()
+    after_e4 = fen_after(SHORT, "e4")
+    wait_for_fen(page, after_e4)
+    square(page, "c7").click()
+    assert page.locator(BOARD).get_attribute("data-selected") == "c7"
+    assert square(page, "c5").get_attribute("class") == "xb-sq xb-target"
+    square(page, "c5").click()
+    wait_for_fen(page, fen_after(SHORT, "e4", "c5"))
+    page.get_by_text("Variation from ply 1.").wait_for()
+    move_pill(page, "1… c5").wait_for()
+    saved = store_of(data_dir).load_session(session_id)
+    assert "1. e4 e5 ( 1... c5 ) 2. Qh5" in saved.pgn
+    # An illegal target does nothing: clicking e2 then e5 leaves the board as it is.
+    square(page, "g1").click()
+    square(page, "g4").click()
+    assert page.locator(BOARD).get_attribute("data-selected") == ""
+    assert page.locator(BOARD).get_attribute("data-fen") == fen_after(SHORT, "e4", "c5")
+
+
+def test_saved_session_survives_a_server_restart(page: Any,
+                                                 tmp_path_factory: pytest.TempPathFactory
+                                                 ) -> None:
+    data = tmp_path_factory.mktemp("restart-data")
+    env = {"CHESSAPP_DATA_DIR": str(data)}
+    first = start_server(tmp_path_factory.mktemp("log1"), env)
+    try:
+        open_analysis(page, first)
+        load_pgn(page, SHORT)
+        session_id = session_in_url(page)
+        page.get_by_label("Play a move (SAN)").fill("Nf3")
+        page.get_by_role("button", name="Play", exact=True).click()
+        wait_for_fen(page, fen_after(SHORT, "Nf3"))
+    finally:
+        first.stop()
+    second = start_server(tmp_path_factory.mktemp("log2"), env)
+    try:
+        open_analysis(page, second, f"?session={session_id}&ply=2")
+        wait_for_fen(page, fen_after(SHORT, "e4", "e5"))
+        page.get_by_role("heading", name="Anna – Boris").wait_for()
+        # The explored variation came back too: it leaves from the start position.
+        open_analysis(page, second, f"?session={session_id}&ply=0")
+        page.get_by_role("button", name="Nf3", exact=True).click()
+        wait_for_fen(page, fen_after(SHORT, "Nf3"))
+    finally:
+        second.stop()
+
+
+def test_hostile_upload_is_shown_as_text_and_runs_nothing(page: Any, server: Server,
+                                                          tmp_path: Path) -> None:
+    dialogs: list[str] = []
+    foreign: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: foreign.append(r.url)
+            if urlparse(r.url).hostname not in ("127.0.0.1", None) and
+            not r.url.startswith("data:") else None)
+    path = tmp_path / "hostile.pgn"
+    path.write_text(HOSTILE, encoding="utf-8")
+    open_analysis(page, server)
+    page.get_by_role("tab", name="Upload PGN").click()
+    page.locator("input[type='file']").set_input_files(str(path))
+    page.locator(BOARD).wait_for()
+    wait_until_idle(page)
+    name = "<img src=x onerror=alert('white')> – [click](javascript:alert('black'))"
+    page.get_by_role("heading", name=name).wait_for()
+    page.get_by_role("heading", name="Analysis", exact=True).click()
+    page.keyboard.press("End")
+    wait_for_fen(page, fen_after(HOSTILE, "e4", "e5", "Nf3"))
+    assert dialogs == []
+    assert foreign == []
+    # Nothing from the file became an element or a link.
+    assert page.locator("[onerror], [onload]").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("script", has_text="alert(").count() == 0
+    assert page.get_by_text("<script>alert('event')</script>").count() >= 1
