@@ -140,7 +140,9 @@ def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
         with st.container(border=True):
             pic, text = st.columns([1, 2], gap="medium")
             with pic:
-                widgets.board_image(view.replay.at(beat.anchor), shapes=beat.shapes, size=220)
+                at = view.replay.at(beat.anchor)
+                widgets.board_image(at, shapes=beat.shapes, size=220,
+                                    alt=f"Story beat {beat.key}: {at.label}")
             with text:
                 st.markdown(f"**{beat.act}** · {beat.date} · {beat.place} · "
                             f"plies {beat.first_ply}–{beat.last_ply}")

@@ -63,13 +63,20 @@ def board_image(
     best: bool = False,
     flipped: bool = False,
     size: int = BOARD_SIZE,
+    alt: str | None = None,
 ) -> None:
-    """The board at ``view``: last move, check, the story's shapes, the engine's arrow."""
+    """The board at ``view``: last move, check, the story's shapes, the engine's arrow.
+
+    ``alt`` defaults to "Board after <move>" (or "Start position"), which the
+    browser tests use to find the page's main board.
+    """
     svg = _cached_board_svg(
         view.fen, view.lastmove, view.check, tuple(s.pgn() for s in shapes),
         view.best_next if best else None, flipped, size,
     )
-    st.image(svg, width=size, alt=f"Board after {view.label}" if view.ply else "Start position")
+    if alt is None:
+        alt = f"Board after {view.label}" if view.ply else "Start position"
+    st.image(svg, width=size, alt=alt)
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
@@ -103,12 +110,13 @@ def eval_caption(view: PlyView) -> None:
 
 # --- Navigation ----------------------------------------------------------------------
 
-#: Button label, keyboard shortcut (Streamlit key names), tooltip.
+#: Button icon, keyboard shortcut (Streamlit key names), tooltip. Material icons,
+#: not emoji: a bare Chromium has no emoji font.
 NAV_BUTTONS: tuple[tuple[Nav, str, str, str], ...] = (
-    (Nav.FIRST, "⏮", "Home", "First position (Home)"),
-    (Nav.PREV, "◀", "Left", "Previous move (←)"),
-    (Nav.NEXT, "▶", "Right", "Next move (→)"),
-    (Nav.LAST, "⏭", "End", "Last move (End)"),
+    (Nav.FIRST, ":material/first_page:", "Home", "First position (Home)"),
+    (Nav.PREV, ":material/chevron_left:", "Left", "Previous move (←)"),
+    (Nav.NEXT, ":material/chevron_right:", "Right", "Next move (→)"),
+    (Nav.LAST, ":material/last_page:", "End", "Last move (End)"),
 )
 
 
@@ -116,18 +124,20 @@ def nav_buttons(cursor: PlyCursor, *, shortcuts: bool = True, autoplay: bool = F
     """First / Previous / Next / Last with ←/→/Home/End, and an optional Play/Pause."""
     ply = cursor.ply
     with st.container(horizontal=True, gap="small"):
-        for nav, label, key, tip in NAV_BUTTONS:
+        for nav, icon, key, tip in NAV_BUTTONS:
             at_end = ply == 0 if nav in (Nav.FIRST, Nav.PREV) else ply == cursor.last
-            st.button(label, key=cursor.nav_key(nav), help=tip, on_click=cursor.nav, args=(nav,),
-                      shortcut=key if shortcuts else None, disabled=at_end)
+            st.button("", icon=icon, key=cursor.nav_key(nav), help=tip, on_click=cursor.nav,
+                      args=(nav,), shortcut=key if shortcuts else None, disabled=at_end)
         if autoplay:
             playing = cursor.playing
-            st.button("⏸ Pause" if playing else "⏵ Play", key=cursor.play_key,
+            st.button("Pause" if playing else "Play", key=cursor.play_key,
+                      icon=":material/pause:" if playing else ":material/play_arrow:",
                       help="Autoplay, paced by the narration (Space)",
                       on_click=cursor.set_playing, args=(not playing,),
                       shortcut="Space" if shortcuts else None,
                       disabled=not playing and ply == cursor.last)
-        st.button("⇅ Flip", key=cursor.flip_button_key, help="Flip the board",
+        st.button("Flip", icon=":material/swap_vert:", key=cursor.flip_button_key,
+                  help="Flip the board",
                   on_click=cursor.toggle_flip)
 
 
@@ -160,7 +170,7 @@ def move_list(cursor: PlyCursor, replay: Replay) -> None:
             cursor.go(int(value))
 
     st.pills("Moves", options=list(labels), format_func=labels.__getitem__, key=cursor.moves_key,
-             on_change=picked, label_visibility="collapsed")
+             on_change=picked, label_visibility="collapsed", wrap=True)
 
 
 def ply_slider(cursor: PlyCursor) -> None:

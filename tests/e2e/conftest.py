@@ -1,0 +1,135 @@
+"""Browser end-to-end fixtures: a real ``streamlit run`` and Debian's Chromium.
+
+* :func:`start_server` runs ``streamlit run chessapp/app.py`` headless on a free
+  port of 127.0.0.1, in its own process group, with its log in a file; it is
+  ready when ``/_stcore/health`` answers ``ok``. Stopping it kills the group.
+* ``app_server`` is one such server per test module (env tweaks via the
+  ``server_env`` fixture, which a module can override).
+* ``browser`` is one headless Chromium per session (Playwright's sync API,
+  ``executable_path=/usr/bin/chromium``: no downloaded browsers); ``page`` is a
+  fresh context and page per test.
+
+The analysis-page tests reuse these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+STARTUP_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``streamlit run``: its URL, its process and its log file."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def start_server(log_dir: Path, env: Mapping[str, str] | None = None) -> Server:
+    """Start the app and wait for ``/_stcore/health``; raise with the log if it never comes."""
+    port = free_port()
+    log = log_dir / f"streamlit-{port}.log"
+    argv = [sys.executable, "-m", "streamlit", "run", str(ROOT / "chessapp" / "app.py"),
+            "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
+            "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+    full_env = {**os.environ, **(env or {})}
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, cwd=ROOT, env=full_env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{server.log_text()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200 and resp.read().strip() == b"ok":
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"streamlit was not healthy in {STARTUP_TIMEOUT_S}s:\n{server.log_text()}")
+
+
+@pytest.fixture(scope="module")
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for the module's server: a private data dir (override per module)."""
+    return {"CHESSAPP_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory,
+               server_env: dict[str, str]) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("server"), server_env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
+    """A fresh browser context (downloads allowed) and page, 1400×1000."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  accept_downloads=True)
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
