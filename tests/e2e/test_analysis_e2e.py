@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "screenshots" / "analysis.png"
+OPERA = ROOT / "games" / "samples" / "opera-1858.pgn"
 BOARD = ".xb"  # the explore board's root (inside the component's shadow root)
 
 SHORT = ('[Event "Café practice"]\n[White "Anna"]\n[Black "Boris"]\n[Date "1913.02.01"]\n\n'
@@ -139,6 +140,27 @@ def test_analysis_completes_with_the_real_stockfish(page: Any, server: Server,
     page.get_by_role("heading", name="Analysis", exact=True).scroll_into_view_if_needed()
     wait_until_idle(page)
     page.screenshot(path=str(SCREENSHOT))
+
+
+def test_navigation_works_while_the_engine_runs_and_cancel_keeps_the_work(
+        page: Any, server: Server, data_dir: Path) -> None:
+    text = OPERA.read_text(encoding="utf-8")
+    open_analysis(page, server)
+    load_pgn(page, text)
+    nodes = page.get_by_label("Nodes", exact=True)
+    nodes.fill("300000")  # 34 positions: long enough to act while it runs
+    nodes.press("Tab")
+    wait_until_idle(page)
+    cached_before = store_of(data_dir).cached_evals()
+    page.get_by_role("button", name="Analyse the game").click()
+    page.get_by_text("Analysing the game:").wait_for()
+    page.get_by_role("heading", name="Analysis", exact=True).click()
+    page.keyboard.press("ArrowRight")
+    wait_for_fen(page, fen_after(text, "e4"))
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("The analysis of the game was cancelled").wait_for(timeout=60_000)
+    assert store_of(data_dir).cached_evals() > cached_before
+    assert page.get_by_role("columnheader", name="Blunders").count() == 0
 
 
 def test_click_click_move_creates_a_variation(page: Any, server: Server,

@@ -184,6 +184,19 @@ def test_upload_loads_and_a_bad_upload_shows_an_error(data_dir: Path) -> None:
     assert [s.name for s in Store().list_sessions()] == ["Anna – Boris"]
 
 
+def test_an_upload_over_the_limit_is_refused_before_reading(data_dir: Path) -> None:
+    from chessapp.games import MAX_PGN_BYTES
+
+    at = fresh()
+    at.file_uploader(key=K.UPLOAD).upload("huge.pgn", b" " * (MAX_PGN_BYTES + 1),
+                                          "application/x-chess-pgn")
+    at.run()
+    no_exception(at)
+    assert errors(at) == [f"The file is {MAX_PGN_BYTES + 1:,} bytes; the limit is "
+                          f"{MAX_PGN_BYTES:,}."]
+    assert Store().list_sessions() == []
+
+
 def test_the_san_box_adds_a_variation_and_it_is_saved(data_dir: Path) -> None:
     at = paste(fresh(), SHORT)
     at.button(key="analysis.nav.next").click().run()  # after 1. e4
