@@ -895,19 +895,28 @@ class AnalysisJob:
 
 
 class JobRegistry:
-    """Jobs by key (a session id), shared by every browser session of this server process."""
+    """Jobs by key (a session id), shared by every browser session of this server process.
 
-    def __init__(self) -> None:
+    Finished jobs stay so that every tab showing a session can take in the
+    result, but only the newest ``max_finished`` of them: the results are in
+    the Store anyway, and a long-running server must not grow without bound.
+    """
+
+    def __init__(self, *, max_finished: int = 256) -> None:
         self._jobs: dict[str, AnalysisJob] = {}
         self._lock = threading.Lock()
+        self._max_finished = max_finished
 
     def start(self, key: str, job: AnalysisJob) -> AnalysisJob:
         """Register and start ``job``, cancelling a running job under the same key."""
         with self._lock:
-            old = self._jobs.get(key)
+            old = self._jobs.pop(key, None)
             if old is not None and not old.progress().state.finished:
                 old.cancel()
-            self._jobs[key] = job
+            self._jobs[key] = job  # newest last: dicts keep insertion order
+            finished = [k for k, j in self._jobs.items() if j.progress().state.finished]
+            for stale in finished[: max(0, len(finished) - self._max_finished)]:
+                del self._jobs[stale]
         return job.start()
 
     def get(self, key: str) -> AnalysisJob | None:
@@ -974,8 +983,16 @@ def start_variation_job(
     session_id = session.session_id if session.session_id is not None else session.save(store)
     boards = variation_boards(session.game, path)
     settings = session.settings
+
+    def on_done(positions: list[PositionEval]) -> None:
+        # The evals are in the cache; the session must know which engine made them
+        # to find them again when it is resumed.
+        data = settings.to_json()
+        data["engine_identity"] = _identity_json(positions[0].engine)
+        store.update_session(session_id, settings=data)
+
     job = AnalysisJob(boards, evaluator, settings.limit, multipv=settings.multipv, cache=store,
-                      name="variation")
+                      on_done=on_done, name="variation")
     return registry.start(variation_key(session_id), job)
 
 

@@ -454,6 +454,37 @@ def test_registry_replaces_and_cancels_a_running_job() -> None:
     assert registry.get("s1") is None and registry.keys() == []
 
 
+def test_registry_keeps_only_the_newest_finished_jobs() -> None:
+    registry = S.JobRegistry(max_finished=2)
+    boards = main_line_boards(read("1. e4 *"))
+    ev = GatedEvaluator()
+    ev.permits.release(100)
+    for key in ("a", "b", "c"):
+        assert registry.start(key, S.AnalysisJob(boards, ev, LIMIT)).join(30)
+    gate = GatedEvaluator()
+    running = registry.start("d", S.AnalysisJob(boards, gate, LIMIT))
+    assert registry.keys() == ["b", "c", "d"]  # "a" was the oldest finished job
+    gate.permits.release(10)
+    assert running.join(30)
+
+
+def test_a_variation_job_records_the_engine_so_a_resumed_session_finds_its_evals(
+        store: Store) -> None:
+    session = S.AnalysisSession(read(SCHOLAR), S.AnalysisSettings(S.LimitKind.NODES, 1000))
+    side = S.play_san(session.game, ("e2e4",), "c5")
+    session.save(store)
+    ev = GatedEvaluator()
+    ev.permits.release(10)
+    job = S.start_variation_job(session, side, ev, store, S.JobRegistry())
+    assert job.join(30) and job.progress().state is S.JobState.DONE
+    # The page never took the result in (the tab was closed): nothing is lost.
+    assert session.session_id is not None
+    resumed = S.AnalysisSession.load(store, session.session_id, read)
+    assert resumed.identity == IDENTITY
+    assert job.result is not None
+    assert resumed.position_eval(side) == job.result[-1]
+
+
 def test_main_line_job_saves_the_analysis_into_the_session(store: Store) -> None:
     session = S.AnalysisSession(read("1. e4 e5 2. Nf3 *"), S.AnalysisSettings(
         S.LimitKind.NODES, 1000, multipv=1))
