@@ -566,7 +566,8 @@ def results_tables(session: AnalysisSession) -> None:
         return
     st.caption(f"{plain(analysis.engine.name)}, {analysis.limit.key()} per position, "
                f"{analysis.multipv} line{'s' if analysis.multipv > 1 else ''}.")
-    rows = [{**row,
+    # st.table renders Markdown in its cells, so the players' names are escaped.
+    rows = [{**row, "Player": plain(row["Player"]),
              "Accuracy": "–" if row["Accuracy"] is None else f"{row['Accuracy']:.1f}%",
              "ACPL": "–" if row["ACPL"] is None else f"{row['ACPL']:.0f}"}
             for row in model.summary_rows(analysis)]

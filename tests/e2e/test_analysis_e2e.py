@@ -235,6 +235,16 @@ def test_hostile_upload_is_shown_as_text_and_runs_nothing(page: Any, server: Ser
     page.get_by_role("heading", name="Analysis", exact=True).click()
     page.keyboard.press("End")
     wait_for_fen(page, fen_after(HOSTILE, "e4", "e5", "Nf3"))
+    # The analysis tables show the names too (st.table renders Markdown: escaped).
+    nodes = page.get_by_label("Nodes", exact=True)
+    nodes.fill("1000")
+    nodes.press("Tab")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Analyse the game").click()
+    page.get_by_role("cell", name="<img src=x onerror=alert('white')>").wait_for(
+        timeout=120_000)
+    page.get_by_role("cell", name="[click](javascript:alert('black'))").wait_for()
+    wait_until_idle(page)
     assert dialogs == []
     assert foreign == []
     # Nothing from the file became an element or a link.
