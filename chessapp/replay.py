@@ -216,11 +216,11 @@ def autoplay_delay(narration: str | None) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ClaimCheck:
-    """One narrative claim and the engine's verdict on it."""
+    """One narrative claim and the engine's verdict on it (None: needs an analysis)."""
 
     claim: str
     ply: int
-    holds: bool
+    holds: bool | None
     figures: tuple[tuple[str, str], ...]
     explanation: str
 
@@ -252,11 +252,12 @@ class Beat:
     claims: tuple[ClaimCheck, ...] = ()
     year: float | None = None  # when the history it maps to happened
     event: str | None = None  # HistoryEvent.key it is linked to
+    engine_note: str | None = None  # the engine's reading of this moment, numbers filled in
 
     @property
     def anchor(self) -> int:
-        """The ply a click on the beat jumps to: where it starts."""
-        return self.first_ply
+        """The ply a click on the beat jumps to: its last, the move its claims are about."""
+        return self.last_ply
 
 
 def beat_for_ply(beats: Sequence[Beat], ply: int) -> Beat | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import chess.pgn
 
+from chessapp import story
 from chessapp.analysis import GameAnalysis
 from chessapp.errors import ChessAppError
 from chessapp.replay import (
@@ -60,7 +61,8 @@ class CafeView:
     narration: Mapping[int, str] = field(default_factory=dict)
     shapes: Mapping[int, tuple[Shape, ...]] = field(default_factory=dict)
     title: str = "Café 1913"
-    track: Any = None  # chessapp.story.StoryTrack, kept to re-check claims on a new analysis
+    track: story.StoryTrack | None = None  # kept to re-check the claims on a new analysis
+    reading: tuple[str, ...] = ()  # the engine's honest reading of the story, filled in
     problems: tuple[str, ...] = ()  # what could not be loaded, for the page to say so
 
     def beat_at(self, ply: int) -> Beat | None:
@@ -122,7 +124,7 @@ def load_cafe(folder: Path | None = None, stem: str = CAFE_STEM) -> CafeView:
     if paths["story"].exists():
         try:
             view = _with_story(view, paths["story"])
-        except ChessAppError as exc:
+        except (ChessAppError, OSError) as exc:
             log.warning("story track unusable: %s", exc)
             problems.append(f"The story track could not be read: {exc}")
     else:
@@ -131,17 +133,15 @@ def load_cafe(folder: Path | None = None, stem: str = CAFE_STEM) -> CafeView:
 
 
 def _with_story(view: CafeView, path: Path) -> CafeView:
-    from chessapp import story
-
     track = story.load_track(path)
     return replace(
         view,
         track=track,
         narration=dict(story.narration_by_ply(track)),
         shapes={ply: tuple(s) for ply, s in story.shapes_by_ply(track).items()},
-        events=tuple(_events(track)),
-        beats=_beats(track, view.game, view.analysis),
-        title=str(getattr(getattr(track, "episode", None), "title", "") or view.title),
+        events=timeline_events(track),
+        title=track.episode.title or view.title,
+        **_checked(track, view.game, view.analysis),
     )
 
 
@@ -149,86 +149,62 @@ def with_analysis(view: CafeView, analysis: GameAnalysis) -> CafeView:
     """The same view over a new (live) analysis: new evals, judgements and claim checks."""
     out = replace(view, analysis=analysis, replay=build_replay(view.game, analysis))
     if view.track is not None:
-        out = replace(out, beats=_beats(view.track, view.game, analysis))
+        out = replace(out, **_checked(view.track, view.game, analysis))
     return out
 
 
 # --- Adapting the story track -------------------------------------------------------
 
 
-def _segment_key(segment: Any, index: int) -> str:
-    for name in ("id", "key", "name"):
-        value = getattr(segment, name, None)
-        if value:
-            return str(value)
-    return f"segment-{index + 1}"
-
-
-def _beats(track: Any, game: chess.pgn.Game, analysis: GameAnalysis | None) -> tuple[Beat, ...]:
-    from chessapp import story
-
-    checks: dict[str, list[ClaimCheck]] = {}
-    if analysis is not None:
-        try:
-            results = story.check_track(track, game, analysis)
-        except ChessAppError as exc:
-            log.warning("claims could not be checked: %s", exc)
-            results = []
-        for r in results:
-            checks.setdefault(str(r.segment_id), []).append(ClaimCheck(
-                claim=str(r.claim), ply=int(r.ply), holds=bool(r.holds),
-                figures=tuple((str(k), str(v)) for k, v in dict(r.figures).items()),
-                explanation=str(r.explanation),
-            ))
-    beats = []
-    for i, seg in enumerate(track.segments):
-        key = _segment_key(seg, i)
-        beats.append(Beat(
-            key=key,
-            first_ply=int(seg.first_ply),
-            last_ply=int(seg.last_ply),
-            act=str(getattr(seg.act, "title", seg.act)),
-            date=str(seg.date),
-            place=str(seg.place),
-            narration=str(seg.narration),
-            metaphor=str(seg.metaphor or ""),
-            shapes=tuple(seg.shapes),
-            claims=tuple(checks.get(key, ())),
-            year=_year_of(seg),
-            event=_str_or_none(getattr(seg, "event", None) or getattr(seg, "moment", None)),
-        ))
-    return link_beats(beats, _events(track))
-
-
-def _str_or_none(value: object) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
-def _year_of(item: Any) -> float | None:
-    for name in ("history_date", "year", "date"):
-        value = getattr(item, name, None)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if value is not None:
-            found = decimal_year(str(value))
-            if found is not None:
-                return found
-    return None
-
-
-def _events(track: Any) -> list[HistoryEvent]:
+def timeline_events(track: story.StoryTrack) -> tuple[HistoryEvent, ...]:
+    """The track's timeline, dated on a decimal-year axis (undatable events are left out)."""
     events = []
-    for i, item in enumerate(getattr(track, "timeline", ()) or ()):
-        year = _year_of(item)
-        if year is None:
-            continue
-        events.append(HistoryEvent(
-            key=_segment_key(item, i),
-            year=year,
-            date=str(getattr(item, "date", "")),
-            place=str(getattr(item, "place", "")),
-            title=str(getattr(item, "title", None) or getattr(item, "event", None)
-                      or getattr(item, "label", "")),
-        ))
-    return sorted(events, key=lambda e: e.year)
+    for i, item in enumerate(track.timeline):
+        year = decimal_year(item.date)
+        if year is not None:
+            events.append(HistoryEvent(key=f"event-{i + 1}", year=year, date=item.date,
+                                       place=item.place, title=item.title))
+    return tuple(sorted(events, key=lambda e: e.year))
 
+
+def _checked(track: story.StoryTrack, game: chess.pgn.Game,
+             analysis: GameAnalysis | None) -> dict[str, Any]:
+    """Beats with their claim checks and engine notes, and the engine's overall reading."""
+    checks: dict[str, list[ClaimCheck]] = {}
+    reading: tuple[str, ...] = ()
+    try:
+        results = story.check_track(track, game, analysis)
+        if analysis is not None:
+            reading = tuple(story.engine_reading(track, game, analysis))
+    except ChessAppError as exc:
+        log.warning("claims could not be checked: %s", exc)
+        results = []
+    for r in results:
+        checks.setdefault(r.segment_id, []).append(ClaimCheck(
+            claim=r.claim, ply=r.ply, holds=r.holds,
+            figures=tuple((str(k), str(v)) for k, v in r.figures.items()),
+            explanation=r.explanation,
+        ))
+    events = timeline_events(track)
+    # The timeline says which beat each event belongs to; the rest go to the nearest date.
+    linked = {item.segment: f"event-{i + 1}" for i, item in enumerate(track.timeline)
+              if item.segment is not None}
+    beats = []
+    for seg in track.segments:
+        try:
+            act = track.act(seg.act).title
+        except KeyError:
+            act = seg.act
+        note = None
+        if analysis is not None:
+            try:
+                note = story.segment_engine_note(track, seg, game, analysis)
+            except ChessAppError as exc:
+                log.warning("engine note of %s unusable: %s", seg.id, exc)
+        beats.append(Beat(
+            key=seg.id, first_ply=seg.first_ply, last_ply=seg.last_ply, act=act,
+            date=seg.date, place=seg.place, narration=seg.narration, metaphor=seg.metaphor,
+            shapes=tuple(seg.shapes), claims=tuple(checks.get(seg.id, ())),
+            year=decimal_year(seg.date), event=linked.get(seg.id), engine_note=note,
+        ))
+    return {"beats": link_beats(beats, events), "reading": reading}

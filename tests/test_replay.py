@@ -235,8 +235,9 @@ def test_metaphor_frames_join_beats_to_their_moments(replay_with_evals) -> None:
     assert events["x"].tolist() == [0.0, round((1918.5 - 1913) / 27.6 * 7, 3), 7.0]
     assert events["title"].tolist() == ["1913 Café Central", "1918 Armoured train",
                                         "1940 Coyoacán"]
+    # A beat sits on the curve at its last ply (the move its claims are about).
     assert links[["beat", "ply", "x0", "x1", "y1"]].values.tolist() == [
-        ["b1", 0, 0.0, 0.0, 10.0], ["b2", 6, 6.0, 7.0, 10.0]]
+        ["b1", 5, 5.0, 0.0, 10.0], ["b2", 7, 7.0, 7.0, 10.0]]
     assert links["event"].tolist() == ["1913 Café Central", "1940 Coyoacán"]
 
 

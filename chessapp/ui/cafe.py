@@ -19,6 +19,7 @@ import streamlit as st
 from chessapp.replay import autoplay_delay
 from chessapp.ui import state, widgets
 from chessapp.ui.state import PlyCursor
+from chessapp.ui.widgets import plain
 from chessapp.viewmodel import CafeView, games_dir, load_cafe, with_analysis
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,10 @@ def narration_panel(view: CafeView, ply: int) -> None:
         st.caption("The narrator is silent here: step on to the next beat.")
         return
     with st.container(border=True):
-        st.markdown(f"**{beat.act}** · {beat.date} · {beat.place}")
-        st.markdown(beat.narration)
+        st.markdown(f"**{plain(beat.act)}** · {plain(beat.date)} · {plain(beat.place)}")
+        st.markdown(plain(beat.narration))
         if beat.metaphor:
-            st.caption(f"**The metaphor.** {beat.metaphor}")
+            st.caption(f"**The metaphor.** {plain(beat.metaphor)}")
 
 
 # --- Full-run sections --------------------------------------------------------------------
@@ -110,12 +111,16 @@ def metaphor_section(view: CafeView, cursor: PlyCursor) -> None:
                              key=state.CAFE_METAPHOR_CHART)
 
 
+def verdict(holds: bool | None) -> str:
+    return "needs an analysis" if holds is None else "holds" if holds else "does not hold"
+
+
 def claims_frame(view: CafeView) -> pd.DataFrame:
     rows = [{
         "Beat": beat.key,
         "Ply": claim.ply,
         "The narrator says": claim.claim,
-        "The engine says": "holds" if claim.holds else "does not hold",
+        "The engine says": verdict(claim.holds),
         "Figures": "; ".join(f"{k}: {v}" for k, v in claim.figures),
         "Why": claim.explanation,
     } for beat in view.beats for claim in beat.claims]
@@ -132,6 +137,10 @@ def claims_section(view: CafeView) -> None:
     held = int((frame["The engine says"] == "holds").sum())
     st.caption(f"{held} of {len(frame)} claims hold by the engine's analysis.")
     st.dataframe(frame, hide_index=True, width="stretch")
+    if view.reading:
+        st.markdown("**The engine's reading of the story**")
+        for line in view.reading:
+            st.markdown(f"- {plain(line)}")
 
 
 def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
@@ -144,16 +153,21 @@ def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
                 widgets.board_image(at, shapes=beat.shapes, size=220,
                                     alt=f"Story beat {beat.key}: {at.label}")
             with text:
-                st.markdown(f"**{beat.act}** · {beat.date} · {beat.place} · "
-                            f"plies {beat.first_ply}–{beat.last_ply}")
-                st.markdown(beat.narration)
+                st.markdown(f"**{plain(beat.act)}** · {plain(beat.date)} · {plain(beat.place)}"
+                            f" · plies {beat.first_ply}–{beat.last_ply}")
+                st.markdown(plain(beat.narration))
                 if beat.metaphor:
-                    st.caption(f"**The metaphor.** {beat.metaphor}")
+                    st.caption(f"**The metaphor.** {plain(beat.metaphor)}")
+                if beat.engine_note:
+                    st.caption(f"**The engine.** {plain(beat.engine_note)}")
                 for claim in beat.claims:
-                    mark = "✅" if claim.holds else "❌"
+                    # Material icons, not emoji: a bare Chromium has no emoji font.
+                    mark = {True: ":green[:material/check_circle:]",
+                            False: ":red[:material/cancel:]",
+                            None: ":gray[:material/help:]"}[claim.holds]
                     figures = ", ".join(f"{k} {v}" for k, v in claim.figures)
-                    st.markdown(f"{mark} `{claim.claim}` — {claim.explanation}"
-                                + (f" ({figures})" if figures else ""))
+                    st.markdown(f"{mark} **{plain(claim.claim)}** — {plain(claim.explanation)}"
+                                + (f" ({plain(figures)})" if figures else ""))
                 st.button("Show on the board", key=state.cafe_beat_button_key(beat.key),
                           on_click=cursor.go, args=(beat.anchor,))
 
@@ -218,14 +232,14 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
         a = view.analysis
         live = state.cafe_live_view() is not None
         source = "from your re-analysis" if live else "shipped with the app"
-        st.caption(f"Evals {source}: {a.engine.name}, {a.limit.key()} per position.")
+        st.caption(f"Evals {source}: {plain(a.engine.name)}, {plain(a.limit.key())} per position.")
     if running and progress is not None and job is not None:
         st.progress(progress.fraction,
                     text=f"Stockfish: {progress.done} of {progress.total} positions")
         st.button("Cancel", key=state.CAFE_CANCEL_BUTTON, on_click=job.cancel)
         return
     if progress is not None and progress.state is JobState.FAILED:
-        st.error(f"The analysis failed: {progress.error}")
+        st.error(f"The analysis failed: {plain(progress.error)}")
     elif progress is not None and progress.state is JobState.CANCELLED:
         st.info("Analysis cancelled.")
     with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -235,7 +249,7 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
         st.button("Re-analyse with Stockfish", key=state.CAFE_REANALYSE_BUTTON,
                   on_click=_start_job, args=(view,), disabled=not available)
     if not available:
-        st.caption(f"No engine: {getattr(status, 'message', 'Stockfish was not found')}")
+        st.caption(f"No engine: {plain(getattr(status, 'message', 'Stockfish was not found'))}")
 
 
 # --- The page -----------------------------------------------------------------------------
@@ -245,12 +259,12 @@ def main() -> None:
     view = current_view()
     cursor = PlyCursor(state.CAFE, view.replay.last)
     cursor.sync_from_url()
-    st.title(view.title)
+    st.title(plain(view.title), anchor=False)
     h = view.game.headers
-    st.caption(f"{h.get('White', '?')} vs {h.get('Black', '?')} · {h.get('Site', '?')} · "
-               f"{h.get('Date', '?')} · {h.get('Result', '*')}")
+    st.caption(" · ".join(widgets.plain(h.get(k, "?")) for k in ("White", "Black", "Site", "Date",
+                                                                  "Result")))
     for problem in view.problems:
-        st.warning(problem)
+        st.warning(widgets.plain(problem))
 
     playing = cursor.playing
     st.fragment(board_panel, run_every=AUTOPLAY_TICK_S if playing else None)(

@@ -14,6 +14,7 @@ Streamlit's Markdown with HTML disabled; charts are Vega-Lite specs.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import altair as alt
@@ -40,6 +41,18 @@ from chessapp.ui.state import PlyCursor, export_button_key, export_option_key
 log = logging.getLogger(__name__)
 
 BOARD_SIZE = 440
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+|<>~:$])")
+
+
+def plain(text: object) -> str:
+    """Text from a PGN or a story file made inert for Streamlit Markdown.
+
+    Markdown is not HTML (Streamlit never renders raw HTML here), but it would
+    still turn ``[x](url)`` into a link or ``:red[...]`` into colour; escaping
+    every special character shows the text exactly as written.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 # --- Board and eval bar ------------------------------------------------------------
 
@@ -251,37 +264,60 @@ def eval_graph(cursor: PlyCursor, replay: Replay, beats: Sequence[Beat] = ()) ->
 def metaphor_chart(
     replay: Replay, beats: Sequence[Beat], events: Sequence[HistoryEvent]
 ) -> alt.LayerChart:
-    """The eval curve above, the rivalry's timeline below, each beat linked to its moment."""
+    """The eval curve above, the rivalry's timeline below, each beat linked to its moment.
+
+    One dataset with a ``kind`` column and the same x/y fields in every layer:
+    Streamlit's Vega renderer fails on layers that mix datasets, fields and axes
+    here, and one dataset is also one payload.
+    """
     curve, ev, links = metaphor_frames(replay, beats, events)
-    x_scale = alt.Scale(domain=[-1, max(1, replay.last) + 1])
-    x = alt.X("ply:Q", axis=None, scale=x_scale)
-    y_scale = alt.Scale(domain=[0, 104])
-    line = alt.Chart(curve).mark_line(color="#555", interpolate="monotone").encode(
-        x=x, y=alt.Y("y:Q", axis=None, scale=y_scale))
-    band = alt.Chart(pd.DataFrame({"y": [40], "y2": [100]})).mark_rect(
-        color="#f2f2f2").encode(y=alt.Y("y:Q", scale=y_scale), y2="y2:Q")
-    timeline = alt.Chart(pd.DataFrame({"ply": [0, max(1, replay.last)], "y": [10, 10]})) \
-        .mark_line(color="#7b4fa0", strokeWidth=3).encode(x=x, y=alt.Y("y:Q", scale=y_scale))
-    ev_points = alt.Chart(ev).mark_point(shape="diamond", size=140, filled=True,
+    last = max(1, replay.last)
+    rows: list[dict[str, object]] = [
+        {"kind": "band", "x": -1.0, "x2": last + 1.0, "y": 40.0, "y2": 100.0},
+        {"kind": "axis", "x": 0.0, "x2": float(last), "y": 10.0, "y2": 10.0},
+        {"kind": "caption", "x": 0.0, "y": 103.0, "text": "The game (White's win %)"},
+    ]
+    rows += [{"kind": "curve", "x": r.ply, "y": r.y, "text": r.label}
+             for r in curve.itertuples()]
+    rows += [{"kind": "event", "x": r.x, "y": r.y, "text": r.title, "place": r.place}
+             for r in ev.itertuples()]
+    rows += [{"kind": "beat", "x": r.x0, "y": r.y0, "x2": r.x1, "y2": r.y1, "ply": r.ply,
+              "text": r.label, "event": r.event, "metaphor": r.metaphor}
+             for r in links.itertuples()]
+    data = pd.DataFrame(rows, columns=["kind", "x", "x2", "y", "y2", "ply", "text", "place",
+                                       "event", "metaphor"])
+    base = alt.Chart(data)
+    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-1, last + 1]))
+    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 106]))
+
+    def kind(name: str) -> alt.Chart:
+        return base.transform_filter(alt.datum.kind == name)
+
+    band = kind("band").mark_rect(color="#f2f2f2").encode(x=x, x2="x2:Q", y=y, y2="y2:Q")
+    axis = kind("axis").mark_rule(color="#7b4fa0", strokeWidth=3).encode(
+        x=x, x2="x2:Q", y=y, y2="y2:Q")
+    line = kind("curve").mark_line(color="#555", interpolate="monotone").encode(x=x, y=y)
+    link = kind("beat").mark_rule(color="#7b4fa0", strokeDash=[3, 3], opacity=0.7).encode(
+        x=x, y=y, x2="x2:Q", y2="y2:Q")
+    ev_points = kind("event").mark_point(shape="diamond", size=140, filled=True,
                                          color="#7b4fa0").encode(
-        x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
-        tooltip=[alt.Tooltip("title:N", title="History"), alt.Tooltip("place:N", title="Place")])
-    ev_text = alt.Chart(ev).mark_text(dy=16, fontSize=11, color="#333").encode(
-        x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="title:N")
-    link = alt.Chart(links).mark_rule(color="#7b4fa0", strokeDash=[3, 3], opacity=0.7).encode(
-        x=alt.X("x0:Q", scale=x_scale), y=alt.Y("y0:Q", scale=y_scale), x2="x1:Q", y2="y1:Q")
+        x=x, y=y, tooltip=[alt.Tooltip("text:N", title="History"),
+                           alt.Tooltip("place:N", title="Place")])
+    ev_text = kind("event").mark_text(dy=16, fontSize=11, color="#333").encode(
+        x=x, y=y, text="text:N")
+    caption = kind("caption").mark_text(align="left", fontSize=11, color="#555").encode(
+        x=x, y=y, text="text:N")
     pick = alt.selection_point(name="beat", fields=["ply"], on="click", clear=False,
                                empty=False)
-    beat_points = alt.Chart(links).mark_point(size=220, filled=True, color="#d85000",
-                                              cursor="pointer").encode(
-        x=alt.X("x0:Q", scale=x_scale), y=alt.Y("y0:Q", scale=y_scale),
-        tooltip=[alt.Tooltip("label:N", title="Move"), alt.Tooltip("event:N", title="History"),
-                 alt.Tooltip("metaphor:N", title="Metaphor")]).add_params(pick)
-    game_label = alt.Chart(pd.DataFrame({"ply": [0], "y": [102]})).mark_text(
-        text="The game, 1913 (White's win %)", align="left", fontSize=11, color="#555").encode(
-        x=x, y=alt.Y("y:Q", scale=y_scale))
-    return alt.LayerChart(layer=[band, line, timeline, link, ev_points, ev_text, beat_points,
-                                 game_label], height=300)
+    beat_points = kind("beat").mark_point(size=220, filled=True, color="#d85000",
+                                          cursor="pointer").encode(
+        x=x, y=y, tooltip=[alt.Tooltip("text:N", title="Move"),
+                           alt.Tooltip("event:N", title="History"),
+                           alt.Tooltip("metaphor:N", title="Metaphor")]).add_params(pick)
+    beat_text = kind("beat").mark_text(dy=-14, fontSize=11, color="#d85000").encode(
+        x=x, y=y, text="text:N")
+    return alt.LayerChart(layer=[band, axis, line, link, ev_points, ev_text, caption,
+                                 beat_text, beat_points], height=300)
 
 
 def metaphor_picture(

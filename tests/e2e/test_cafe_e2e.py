@@ -1,8 +1,8 @@
 """The café page in real Chromium against ``streamlit run``.
 
 The server reads a games folder of the test's own (the Opera game with fixed
-evals, as in tests/ui), so these tests pin the browser behaviour, not the
-shipped story: keyboard and buttons move the board and ``?ply=``, Back and
+evals and a small story track, as in tests/ui), so these tests pin the browser
+behaviour, not the shipped story: keyboard and buttons move the board and ``?ply=``, Back and
 Forward land on the right move, a click on the eval graph jumps, and the
 downloaded PGN passes pgn-extract.
 """
@@ -45,12 +45,14 @@ def opera() -> chess.pgn.Game:
 @pytest.fixture(scope="module")
 def cafe_server(tmp_path_factory: pytest.TempPathFactory,
                 opera: chess.pgn.Game) -> Iterator[Server]:
-    from tests.ui.conftest import fixed_evals
+    from tests.ui.conftest import OPERA_STORY, fixed_evals
 
     folder = tmp_path_factory.mktemp("games")
     (folder / "cafe-1913.pgn").write_text(OPERA.read_text(encoding="utf-8"), encoding="utf-8")
     report = build_game_analysis(opera, fixed_evals(opera)).to_json()
     (folder / "cafe-1913.analysis.json").write_text(json.dumps(report), encoding="utf-8")
+    (folder / "cafe-1913.story.toml").write_text(OPERA_STORY.read_text(encoding="utf-8"),
+                                                 encoding="utf-8")
     env = {GAMES_DIR_ENV: str(folder),
            "CHESSAPP_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
     server = start_server(tmp_path_factory.mktemp("log"), env)
@@ -120,7 +122,7 @@ def open_cafe(page: Any, server: Server, query: str = "") -> None:
     # first run is complete and the buttons' keyboard shortcuts are bound.
     page.locator(".st-key-cafe-export-download button").first.wait_for()
     wait_until_idle(page)
-    page.get_by_role("heading", name="Opera game").click()  # focus the page, not an input
+    page.locator("h1").first.click()  # focus the page, not an input
 
 
 def test_deep_link_opens_at_the_ply(page: Any, cafe_server: Server,
@@ -212,3 +214,17 @@ def test_downloaded_pgn_passes_pgn_extract(page: Any, cafe_server: Server,
     assert game is not None and not game.errors
     assert [m.uci() for m in game.mainline_moves()] == [m.uci() for m in opera.mainline_moves()]
     assert "[%eval" in text
+
+
+def test_clicking_a_beat_in_the_metaphor_picture_jumps_there(page: Any, cafe_server: Server,
+                                                             opera: chess.pgn.Game) -> None:
+    open_cafe(page, cafe_server, "?ply=0")
+    chart = page.locator(".st-key-cafe-metaphor").first
+    chart.scroll_into_view_if_needed()
+    # Vega draws SVG: each beat is a point with its move written 14 px above it.
+    label = chart.locator("svg.marks text", has_text="17. Rd8#").first
+    label.wait_for()
+    box = label.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 14)
+    wait_for_ply(page, opera, 33)

@@ -23,6 +23,7 @@ from chessapp.viewmodel import GAMES_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERA = ROOT / "games" / "samples" / "opera-1858.pgn"
+OPERA_STORY = Path(__file__).resolve().parent / "data" / "opera.story.toml"
 
 
 def fixed_evals(game: chess.pgn.Game) -> list[PositionEval]:
@@ -43,7 +44,7 @@ def fixed_evals(game: chess.pgn.Game) -> list[PositionEval]:
 
 @pytest.fixture
 def games_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A folder with cafe-1913.pgn (the Opera game) and its analysis report."""
+    """A folder with cafe-1913.pgn (the Opera game), its analysis report and a story track."""
     folder = tmp_path / "games"
     folder.mkdir()
     text = OPERA.read_text(encoding="utf-8")
@@ -52,6 +53,8 @@ def games_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     analysis = build_game_analysis(game, fixed_evals(game))
     (folder / "cafe-1913.analysis.json").write_text(json.dumps(analysis.to_json()),
                                                     encoding="utf-8")
+    (folder / "cafe-1913.story.toml").write_text(OPERA_STORY.read_text(encoding="utf-8"),
+                                                 encoding="utf-8")
     monkeypatch.setenv(GAMES_DIR_ENV, str(folder))
     monkeypatch.setenv("CHESSAPP_DATA_DIR", str(tmp_path / "data"))
     yield folder

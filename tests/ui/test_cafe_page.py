@@ -60,7 +60,8 @@ def no_exception(at: AppTest) -> None:
 def test_app_runs_and_routes_to_the_cafe_page(games_folder: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     no_exception(at)
-    assert at.title[0].value == "Opera game"  # the café page is the default page
+    # The default page; story text is shown Markdown-escaped.
+    assert at.title[0].value == "Test story\\: a night at the opera"
     assert board_images(at)
 
 
@@ -70,8 +71,7 @@ def test_cafe_page_opens_at_the_start_with_shipped_evals(games_folder: Path,
     no_exception(at)
     assert shown_position(at) == placement(opera, 0)
     assert board_images(at)[0].alt == "Start position"
-    # The fixture folder has no story track (warned about), but its analysis matched.
-    assert [w.value for w in at.warning] == ["No story track (cafe-1913.story.toml)."]
+    assert not at.warning  # analysis and story found, and they match the game
     assert any("Fixture 1" in c.value for c in at.caption)  # evals shipped, no engine
 
 
@@ -203,3 +203,70 @@ def test_page_without_shipped_analysis_still_works(games_folder: Path,
     no_exception(at)
     assert shown_position(at) == placement(opera, 3)
     assert any("analysis" in w.value for w in at.warning)
+
+
+def test_narration_follows_the_ply(games_folder: Path) -> None:
+    at = run_page({"ply": "3"})
+    assert "The players open quietly while the orchestra tunes." in markdown_texts(at)
+    assert "**Overture** · 1858-11 · Paris, the opera box" in markdown_texts(at)
+    at.button(key="cafe.nav.last").click().run()
+    assert "A rook lands on the back rank and the game is over." in markdown_texts(at)
+    assert any(c.value == "**The metaphor.** The curtain falls." for c in at.caption)
+
+
+def markdown_texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def test_claims_table_says_what_holds_and_what_does_not(games_folder: Path) -> None:
+    at = run_page()
+    frame = at.dataframe[0].value
+    assert frame[["Beat", "Ply", "The narrator says", "The engine says"]].values.tolist() == [
+        ["swing", 20, "queen_move", "does not hold"],
+        ["mate", 33, "rook_move", "holds"],
+        ["mate", 33, "gives_check", "holds"],
+        ["mate", 33, "game_ends", "holds"],
+        ["mate", 33, "wins(paul)", "holds"],
+    ]
+    assert frame["Figures"].tolist()[0] == "move: cxb5; piece: pawn"
+    assert any(c.value == "4 of 5 claims hold by the engine's analysis." for c in at.caption)
+    # The engine's reading, with the numbers filled in from the analysis.
+    assert "- The last move Rd8\\# left the eval at 1-0." in markdown_texts(at)
+
+
+def test_beat_card_jumps_the_board(games_folder: Path, opera: chess.pgn.Game) -> None:
+    at = run_page()
+    cards = [img for img in (i for el in at.get("image") for i in el.proto.imgs)
+             if img.alt.startswith("Story beat")]
+    # Each card shows its beat's last ply, the move its claims are about.
+    assert [c.alt for c in cards] == ["Story beat opening: 4… Bxf3", "Story beat swing: 10… cxb5",
+                                      "Story beat mate: 17. Rd8#"]
+    at.button(key="cafe.beat.swing").click().run()
+    no_exception(at)
+    assert at.query_params["ply"] == "20"
+    assert shown_position(at) == placement(opera, 20)
+
+
+def test_story_shapes_are_drawn_on_the_board(games_folder: Path) -> None:
+    at = run_page({"ply": "12"})  # inside the "swing" beat: a green arrow and a red circle
+    svg = svg_of(board_images(at)[0].url)
+    assert svg.count('class="arrow') >= 2
+    assert "#15781B" in svg and "#882020" in svg
+
+
+def test_pgn_and_story_text_is_shown_as_text(games_folder: Path) -> None:
+    pgn = games_folder / "cafe-1913.pgn"
+    pgn.write_text(pgn.read_text(encoding="utf-8").replace(
+        '[White "Morphy, Paul"]', '[White "[click](javascript:alert(1)) :red[x] <b>y</b>"]'),
+        encoding="utf-8")
+    story = games_folder / "cafe-1913.story.toml"
+    story.write_text(story.read_text(encoding="utf-8").replace(
+        'hero_name = "Morphy, Paul"', 'hero_name = "[click](javascript:alert(1)) :red[x] <b>y</b>"'
+    ).replace("The players open quietly", "<script>x</script> [a](b) The players"),
+        encoding="utf-8")
+    at = run_page({"ply": "2"})
+    no_exception(at)
+    assert at.caption[0].value.startswith(
+        "\\[click\\]\\(javascript\\:alert\\(1\\)\\) \\:red\\[x\\] \\<b\\>y\\</b\\>")
+    assert ("\\<script\\>x\\</script\\> \\[a\\]\\(b\\) The players while the "
+            "orchestra tunes.") in markdown_texts(at)
