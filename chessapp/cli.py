@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -129,7 +130,7 @@ def _fail(message: str) -> None:
 def validate(source: str) -> int:
     text = _read_text(source)
     stripped = text.strip()
-    if stripped and "\n" not in stripped and stripped.count("/") == 7 and "[" not in stripped:
+    if _looks_like_fen(stripped):
         games.board_from_fen(stripped)
         print("ok: a valid FEN position")
         return EXIT_OK
@@ -141,6 +142,20 @@ def validate(source: str) -> int:
     count = len(games.list_games(text))
     print(f"ok: {count} game{'s' if count != 1 else ''}")
     return EXIT_OK
+
+
+#: The board field of a FEN: piece letters, digits and rank separators only. A PGN's
+#: first token never matches (tags start with "[", moves have no "/", and the draw
+#: result "1/2-1/2" has a "-").
+_FEN_BOARD = re.compile(r"[pnbrqkPNBRQK1-8]*/[pnbrqkPNBRQK1-8/]*")
+
+
+def _looks_like_fen(text: str) -> bool:
+    """One line whose first field is a board, however malformed (9 ranks, 4 ranks):
+    such a file gets the FEN's own error, not a PGN parser's "not a move"."""
+    if not text or "\n" in text:
+        return False
+    return _FEN_BOARD.fullmatch(text.split(maxsplit=1)[0]) is not None
 
 
 def _read_text(source: str) -> str:
