@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -253,16 +254,32 @@ class RandomizedBackoff:
 class _Slot:
     """A place for one engine process; whoever holds the slot owns the engine."""
 
-    __slots__ = ("engine", "index")
+    __slots__ = ("busy", "engine", "index")
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.engine: chess.engine.SimpleEngine | None = None
+        self.busy = False
 
 
 def _pid_of(engine: chess.engine.SimpleEngine) -> int | None:
     pid = engine.transport.get_pid()
     return pid if isinstance(pid, int) else None
+
+
+def _exit_code(engine: chess.engine.SimpleEngine) -> int | str:
+    try:
+        return engine.returncode.result(timeout=1)
+    except Exception:
+        return "unknown"
+
+
+def _signal_group(engine: chess.engine.SimpleEngine, signum: signal.Signals) -> None:
+    """Signal the engine's process group (it leads its own session, so that is just the engine)."""
+    pid = _pid_of(engine)
+    if pid is not None and not engine.returncode.done():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signum)
 
 
 def _kill_engine(engine: chess.engine.SimpleEngine, *, graceful: bool) -> None:
@@ -278,9 +295,8 @@ def _kill_engine(engine: chess.engine.SimpleEngine, *, graceful: bool) -> None:
             engine.quit()
         except Exception as exc:  # a dead or hung engine cannot quit; kill it below
             log.debug("engine pid %s did not quit cleanly: %r", pid, exc)
-    if not engine.returncode.done() and pid is not None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
+    if not engine.returncode.done():
+        _signal_group(engine, signal.SIGKILL)
     engine.close()
     try:
         engine.returncode.result(timeout=5)
@@ -367,8 +383,10 @@ class EnginePool:
         try:
             if self._closed:
                 raise EngineUnavailable("the engine pool is closed")
+            slot.busy = True
             yield slot
         finally:
+            slot.busy = False
             self._slots.put(slot)
 
     def _start(self) -> chess.engine.SimpleEngine:
@@ -479,23 +497,40 @@ class EnginePool:
         python-chess runs the protocol on its own event-loop thread;
         ``SimpleEngine.analyse`` wraps ``protocol.analyse`` in
         ``asyncio.wait_for(..., _timeout_for(limit))``, which is ``None`` (no
-        bound) unless ``limit.time`` is set. We schedule the same coroutine with
-        our deadline. The outer ``result(timeout=...)`` is a second guard in
-        case the event loop itself is gone.
+        bound) unless ``limit.time`` is set. We schedule the same coroutine and
+        wait for it at most ``deadline`` seconds.
+
+        On a timeout we do *not* cancel the coroutine: in python-chess 1.11.2 a
+        cancelled analysis makes ``connection_lost`` fail later with
+        ``InvalidStateError`` (it sets an exception on the cancelled
+        ``AnalysisResult``) before it resolves ``returncode``, which leaks the
+        engine's event-loop thread. Instead we kill the process; the command
+        then ends normally with ``EngineTerminatedError`` and everything is
+        cleaned up.
         """
-        coro = asyncio.wait_for(
-            engine.protocol.analyse(board, limit.to_engine(), multipv=multipv, game=object(),
-                                    info=chess.engine.INFO_ALL),
-            deadline)
+        coro = engine.protocol.analyse(board, limit.to_engine(), multipv=multipv, game=object(),
+                                       info=chess.engine.INFO_ALL)
         try:
             future = asyncio.run_coroutine_threadsafe(coro, engine.protocol.loop)
         except RuntimeError as exc:  # the engine's event loop is closed
             coro.close()
             raise chess.engine.EngineTerminatedError(f"engine event loop dead: {exc}") from exc
         try:
-            return future.result(timeout=deadline + 5)
-        finally:
-            future.cancel()
+            return future.result(timeout=deadline)
+        except concurrent.futures.TimeoutError:
+            _signal_group(engine, signal.SIGKILL)
+            try:
+                future.result(timeout=5)  # ends with EngineTerminatedError once the kill lands
+            except (Exception, concurrent.futures.CancelledError) as exc:
+                log.debug("hung engine search ended with %r", exc)
+            if not future.done():  # the event loop itself is stuck: last resort
+                future.cancel()
+            raise TimeoutError(f"no answer within {deadline:.1f} s") from None
+        except concurrent.futures.CancelledError as exc:
+            # When the process dies, python-chess ends its event loop, which cancels
+            # every task still pending on it, ours included: that is a crash too.
+            raise chess.engine.EngineTerminatedError(
+                f"engine process died (exit code: {_exit_code(engine)})") from exc
 
     def _failure(self, fen: str, deadline: float, failures: list[BaseException]) -> Exception:
         tries = len(failures)
@@ -537,8 +572,10 @@ class EnginePool:
         for slot in self._all_slots:
             engine, slot.engine = slot.engine, None
             if engine is not None:
-                # A slot in use: its holder sees EngineTerminatedError, then _closed.
-                _kill_engine(engine, graceful=True)
+                # An idle engine is asked to quit. One in use is killed instead (a new
+                # command would cancel its search, see _search); its holder then sees
+                # EngineTerminatedError, then _closed, and raises EngineUnavailable.
+                _kill_engine(engine, graceful=not slot.busy)
 
     def __enter__(self) -> EnginePool:
         return self

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -61,3 +64,40 @@ def fake_engine(tmp_path: Path) -> FakeEngine:
         return str(script)
 
     return make
+
+
+# --- Helpers (plain functions) for tests that check no engine is left behind ---------------
+
+
+def engine_children(comm: str = "stockfish") -> list[int]:
+    """Live child processes of this test process named ``comm``, read from /proc."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        if int(ppid) == me and name == comm and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def engine_threads() -> list[str]:
+    """python-chess's engine event-loop threads still running.
+
+    Each ends a moment after its process is reaped, so this polls (up to 5 s)
+    before answering.
+    """
+    names: list[str] = []
+    for _ in range(500):
+        names = [t.name for t in threading.enumerate() if t.name.startswith("SimpleEngine")]
+        if not names:
+            break
+        time.sleep(0.01)
+    return names

@@ -26,6 +26,7 @@ from chessapp.engine import (
 from chessapp.errors import BadInput, EngineUnavailable
 from chessapp.evals import PositionEval, SearchLimit, WhiteEval
 from chessapp.store import Store
+from tests.conftest import engine_children, engine_threads
 
 NODES = SearchLimit(nodes=5_000)
 
@@ -41,25 +42,6 @@ def _executable(path: Path) -> str:
     path.write_text("#!/bin/sh\nexit 0\n")
     path.chmod(0o755)
     return str(path)
-
-
-def _engine_children() -> list[int]:
-    """Our child processes whose command is an engine (counted from /proc, not from the pool)."""
-    me = os.getpid()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == me and comm == "stockfish" and fields[0] != "Z":
-            found.append(int(entry))
-    return found
 
 
 def _gone(pid: int) -> bool:
@@ -239,7 +221,7 @@ def test_pool_never_runs_more_engines_than_workers(stockfish_path: str) -> None:
 
     def watch() -> None:
         while not stop.is_set():
-            seen.append(len(_engine_children()))
+            seen.append(len(engine_children()))
             time.sleep(0.005)
 
     errors: list[BaseException] = []
@@ -283,7 +265,8 @@ def test_close_leaves_no_engine_process(stockfish_path: str) -> None:
     pool.close()
     assert all(_gone(pid) for pid in pids)
     assert pool.alive_pids() == []
-    assert _engine_children() == []
+    assert engine_children() == []
+    assert engine_threads() == []
     pool.close()  # idempotent
     with pytest.raises(EngineUnavailable, match="closed"):
         pool.evaluate(chess.Board(), NODES)
@@ -387,4 +370,4 @@ def test_engine_status_names_the_engine(stockfish_path: str) -> None:
     assert status.path == stockfish_path
     assert status.name is not None and status.name.startswith("Stockfish")
     assert status.message == f"{status.name} ({stockfish_path})"
-    assert _engine_children() == []
+    assert engine_children() == []
