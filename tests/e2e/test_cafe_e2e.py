@@ -228,3 +228,37 @@ def test_clicking_a_beat_in_the_metaphor_picture_jumps_there(page: Any, cafe_ser
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 14)
     wait_for_ply(page, opera, 33)
+
+
+def test_autoplay_steps_through_the_game_and_pauses(page: Any, cafe_server: Server,
+                                                    opera: chess.pgn.Game) -> None:
+    open_cafe(page, cafe_server, "?ply=0")
+    page.locator(".st-key-cafe-play_button button").first.click()
+    # Paced by the narration: ply 0 has the opening's narration (~4 s), the next ones 1.5 s.
+    wait_for_ply(page, opera, 1)
+    wait_for_ply(page, opera, 2)
+    page.locator(".st-key-cafe-play_button button").first.click()  # pause
+    page.locator(".st-key-cafe-play_button button", has_text="Play").first.wait_for()
+    paused_at = int(url_ply(page) or "0")
+    page.wait_for_timeout(4000)  # longer than any pause on these plies: nothing moves
+    assert int(url_ply(page) or "0") == paused_at
+    assert drawn_position(board_src(page)) == placement(opera, paused_at)
+
+
+@pytest.mark.engine
+def test_reanalyse_with_stockfish_keeps_navigation_working(page: Any, cafe_server: Server,
+                                                           opera: chess.pgn.Game) -> None:
+    open_cafe(page, cafe_server, "?ply=3")
+    page.get_by_text("Engine", exact=True).first.click()  # open the expander
+    nodes = page.locator(".st-key-cafe-reanalyse_nodes input").first
+    nodes.fill("3000")
+    nodes.press("Enter")
+    wait_until_idle(page)
+    page.locator(".st-key-cafe-reanalyse button").first.click()
+    page.get_by_text("Stockfish:").first.wait_for()  # the progress bar's label
+    page.locator("h1").first.click()
+    page.keyboard.press("ArrowRight")  # navigation is not blocked by the running analysis
+    wait_for_ply(page, opera, 4)
+    page.get_by_text("Evals from your re-analysis").first.wait_for(timeout=120_000)
+    assert page.get_by_text("nodes=3000 per position").first.is_visible()
+    wait_for_ply(page, opera, 4)  # the page reran with the new evals, on the same move
