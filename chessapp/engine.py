@@ -341,6 +341,10 @@ class EnginePool:
         return self._config.workers
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def calls(self) -> int:
         """Engine searches actually run (cache hits and finished positions cost none)."""
         with self._lock:
@@ -603,7 +607,7 @@ def shared_pool(config: EngineConfig | None = None) -> EnginePool:
     config = config if config is not None else EngineConfig.from_env()
     with _shared_lock:
         pool = _shared.get(config)
-        if pool is None or pool._closed:
+        if pool is None or pool.closed:
             pool = EnginePool(config)
             _shared[config] = pool
         return pool

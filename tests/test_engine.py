@@ -195,17 +195,12 @@ def test_every_worker_and_every_pool_gives_the_same_eval(stockfish_path: str) ->
     board = chess.Board(MIDDLEGAME)
     config = EngineConfig(path=stockfish_path, workers=2, threads=1, hash_mb=16)
     results: list[PositionEval] = []
-    barrier = threading.Barrier(2)
     with EnginePool(config) as pool:
-        def work() -> None:
-            barrier.wait()  # both threads at once: each must hold its own engine
+        results.append(pool.evaluate(board, limit))
+        # Hold the slot of the engine that just ran, so the next call must start and use
+        # the other worker (white-box, but deterministic where racing threads are not).
+        with pool._slot():
             results.append(pool.evaluate(board, limit))
-
-        threads = [threading.Thread(target=work) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
         assert len(pool.alive_pids()) == 2  # both workers really ran
     with EnginePool(config) as other:
         results.append(other.evaluate(board, limit))
