@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import chess
 import chess.pgn
 
+from chessapp.errors import EngineCrashed
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,8 @@ class PlyAnalysis:
     verdict: Verdict
     accuracy: float
     cp_loss: int
+    #: Why this move was not judged (the engine crashed on a position), if so.
+    note: str | None = None
 
     @property
     def judgement(self) -> Judgement | None:
@@ -310,6 +313,7 @@ class PlyAnalysis:
             "judgement": None if self.judgement is None else self.judgement.value,
             "win_chance_loss": round(self.verdict.win_chance_loss, 4),
             "accuracy": round(self.accuracy, 2),
+            "note": self.note,
         }
 
 
@@ -452,6 +456,10 @@ class EvalCache(Protocol):
     def put_eval(self, result: PositionEval, multipv: int) -> None: ...
 
 
+#: A game may lose this many positions to engine crashes (or a tenth of its
+#: positions, if more) and still be analysed; past that the engine is broken.
+MAX_SKIPPED_POSITIONS = 2
+
 #: progress(done, total): positions finished so far, out of all positions.
 Progress = Callable[[int, int], None]
 
@@ -511,11 +519,26 @@ def evaluate_positions(
     if progress is not None:
         progress(done, len(boards))
 
+    crashes: dict[int, str] = {}
+
     def work(i: int) -> None:
         nonlocal done
         if cancel is not None and cancel.is_set():
             return
-        result = evaluator.evaluate(boards[i], limit, multipv=multipv)
+        try:
+            result = evaluator.evaluate(boards[i], limit, multipv=multipv)
+        except EngineCrashed as exc:
+            # The pool already restarted the engine and retried; this position
+            # itself kills it. Skip it with a note and analyse the rest.
+            log.warning("skipping a position the engine crashes on: %s", boards[i].fen())
+            with lock:
+                crashes[i] = str(exc)
+                if len(crashes) > max(MAX_SKIPPED_POSITIONS, len(boards) // 10):
+                    raise
+                done += 1
+                if progress is not None:
+                    progress(done, len(boards))
+            return
         if cache is not None:
             cache.put_eval(result, multipv)
         with lock:
@@ -529,9 +552,28 @@ def evaluate_positions(
         with ThreadPoolExecutor(max_workers=max(1, min(evaluator.workers, len(todo)))) as pool:
             for future in [pool.submit(work, i) for i in todo]:
                 future.result()
-    if cancel is not None and cancel.is_set() and any(r is None for r in results):
+    if cancel is not None and cancel.is_set() and any(
+            r is None for i, r in enumerate(results) if i not in crashes):
         raise InterruptedError("analysis cancelled")
-    return [r for r in results if r is not None]
+    return _fill_skipped(boards, results, crashes, identity, limit)
+
+
+def _fill_skipped(
+    boards: Sequence[chess.Board], results: list[PositionEval | None], crashes: dict[int, str],
+    identity: EngineIdentity, limit: SearchLimit,
+) -> list[PositionEval]:
+    """Give each skipped position its nearest analysed neighbour's eval, marked as skipped."""
+    out: list[PositionEval] = []
+    for i, result in enumerate(results):
+        if result is not None:
+            out.append(result)
+            continue
+        near = next((results[j] for j in sorted(range(len(results)), key=lambda j: abs(j - i))
+                     if results[j] is not None), None)
+        ev = near.eval if near is not None else WhiteEval(cp=0)
+        out.append(PositionEval(boards[i].fen(), (EngineLine(ev, ()),), identity, limit,
+                                skipped=crashes.get(i, "not analysed")))
+    return out
 
 
 def build_game_analysis(
@@ -548,7 +590,9 @@ def build_game_analysis(
         move = moves[ply - 1]
         before, after = positions[ply - 1], positions[ply]
         mover = before_board.turn
-        verdict = judge(before.eval, after.eval, mover)
+        note = before.skipped or after.skipped
+        verdict = (Verdict(None, None, 0.0) if note
+                   else judge(before.eval, after.eval, mover))
         best_pv = before.best.pv
         win_b, win_a = win_percent(before.eval), win_percent(after.eval)
         if mover == chess.BLACK:
@@ -567,8 +611,9 @@ def build_game_analysis(
             pv_san=tuple(_san_line(before_board, best_pv)),
             lines_after=after.lines,
             verdict=verdict,
-            accuracy=move_accuracy(win_b, win_a),
-            cp_loss=centipawn_loss(before.eval, after.eval, mover),
+            accuracy=100.0 if note else move_accuracy(win_b, win_a),
+            cp_loss=0 if note else centipawn_loss(before.eval, after.eval, mover),
+            note=None if note is None else f"not judged: {note}",
         ))
     first = positions[0]
     return GameAnalysis(

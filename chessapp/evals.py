@@ -185,6 +185,10 @@ class PositionEval:
     lines: tuple[EngineLine, ...]
     engine: EngineIdentity
     limit: SearchLimit
+    #: Set when the engine kept crashing on this position: the eval is then a
+    #: neighbour's, carried over so the rest of the game can be judged, and
+    #: the moves on either side of it are not judged. Never cached.
+    skipped: str | None = None
 
     @property
     def best(self) -> EngineLine:

@@ -263,3 +263,39 @@ def test_cached_positions_cost_no_call() -> None:
     second = analysis.evaluate_positions(boards, fake, SearchLimit(nodes=1), cache=cache)
     assert calls == len(boards) and len(fake.calls) == calls
     assert first == second
+
+
+def test_a_position_the_engine_crashes_on_is_skipped_with_a_note() -> None:
+    from chessapp.errors import EngineCrashed
+
+    game = _scholars_mate()
+    boards = analysis.main_line_boards(game)
+    bad = boards[3].fen()
+    fake = FakeEvaluator({b.fen(): (cp(20), ()) for b in boards[:-1]})
+    real_evaluate = fake.evaluate
+
+    def evaluate(board: chess.Board, limit: SearchLimit, *, multipv: int = 1) -> PositionEval:
+        if board.fen() == bad:
+            raise EngineCrashed(f"the engine crashed 3 times on {bad}")
+        return real_evaluate(board, limit, multipv=multipv)
+
+    fake.evaluate = evaluate  # type: ignore[method-assign]
+    result = analysis.analyse_game(game, fake, SearchLimit(nodes=1))
+    notes = [p.note for p in result.plies]
+    assert notes[2] == notes[3] == f"not judged: the engine crashed 3 times on {bad}"
+    assert [n for i, n in enumerate(notes) if i not in (2, 3)] == [None] * 5
+    assert result.plies[2].judgement is None and result.plies[6].san == "Qxf7#"
+
+
+def test_an_engine_that_crashes_everywhere_fails_the_analysis() -> None:
+    from chessapp.errors import EngineCrashed
+
+    game = _scholars_mate()
+    fake = FakeEvaluator({})
+
+    def evaluate(board: chess.Board, limit: SearchLimit, *, multipv: int = 1) -> PositionEval:
+        raise EngineCrashed("crash")
+
+    fake.evaluate = evaluate  # type: ignore[method-assign]
+    with pytest.raises(EngineCrashed):
+        analysis.analyse_game(game, fake, SearchLimit(nodes=1))

@@ -69,7 +69,7 @@ def test_report_has_the_documented_schema(opera_report: tuple[dict[str, Any], st
     board = chess.Board()
     for i, ply in enumerate(game["plies"], start=1):
         assert set(ply) == {"ply", "san", "uci", "fen", "eval", "best", "pv", "judgement",
-                            "win_chance_loss", "accuracy"}
+                            "win_chance_loss", "accuracy", "note"}
         assert ply["ply"] == i
         assert board.san(chess.Move.from_uci(ply["uci"])) == ply["san"]
         if ply["best"] is not None:
