@@ -73,10 +73,15 @@ def _store() -> Any:
 
 def store_or_none() -> Any:
     try:
-        return _store()
+        store = _store()
     except ChessAppError as exc:
         st.error(f"Saved sessions are unavailable: {exc}")
         return None
+    if store.recovered_from:
+        # An unreadable data file was moved aside when the store opened: say so (and
+        # where it went) for as long as this server runs, not only to the first visitor.
+        st.warning(plain(store.recovered_from))
+    return store
 
 
 @st.cache_resource(ttl=60, show_spinner=False)

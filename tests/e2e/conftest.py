@@ -133,3 +133,55 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
         yield pg
     finally:
         context.close()
+
+
+# --- Helpers for the reliability tests (crash recovery, load, injection) ----------------------
+
+
+def engine_processes(data_dir: Path) -> list[int]:
+    """Live (not zombie) Stockfish processes whose environment has ``CHESSAPP_DATA_DIR=data_dir``.
+
+    Engines inherit the server's environment, so this finds a server's engines
+    even after they were orphaned (reparented away from the server), and
+    ignores engines of anything else running on the machine.
+    """
+    marker = f"CHESSAPP_DATA_DIR={data_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv0 = (entry / "cmdline").read_bytes().split(b"\0", 1)[0]
+            if not argv0.endswith(b"stockfish"):
+                continue
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours
+            continue
+    return sorted(found)
+
+
+def kill_server_hard(server: Server) -> None:
+    """``kill -9`` the server's whole process group (its engines lead their own groups)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait(timeout=10)
+
+
+def write_cafe_folder(folder: Path, pgn: str, story: str) -> Path:
+    """A games folder for the café page: ``pgn``, fixed evals for it, and ``story`` (TOML)."""
+    import json
+
+    from chessapp.analysis import build_game_analysis
+    from chessapp.games import read_game
+    from tests.ui.conftest import fixed_evals
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cafe-1913.pgn").write_text(pgn, encoding="utf-8")
+    game = read_game(pgn)
+    report = build_game_analysis(game, fixed_evals(game)).to_json()
+    (folder / "cafe-1913.analysis.json").write_text(json.dumps(report), encoding="utf-8")
+    (folder / "cafe-1913.story.toml").write_text(story, encoding="utf-8")
+    return folder
