@@ -18,12 +18,19 @@ These predicates are written out here on purpose, independently of
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import chess
 import chess.engine
 import chess.pgn
 import pytest
+
+from chessapp.analysis import GameAnalysis, analyse_game
+from chessapp.engine import EngineConfig, EnginePool
+from chessapp.evals import SearchLimit
+from chessapp.export import read_evals
 
 GAMES = Path(__file__).resolve().parent.parent / "games"
 SHIPPED = GAMES / "cafe-1913.pgn"
@@ -212,3 +219,41 @@ def test_b5_stockfish_at_depth_20_rates_the_final_position_decisive_for_lev(
     score = info["score"].pov(lev)
     decisive = (score.mate() or 0) > 0 if score.is_mate() else (score.score() or 0) >= 500
     assert decisive, score
+
+
+# --- The shipped analysis ------------------------------------------------------------------
+
+
+def _shipped_report() -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((GAMES / "cafe-1913.analysis.json")
+                                        .read_text(encoding="utf-8"))
+    return report
+
+
+def test_shipped_pgn_records_how_it_was_analysed(game: chess.pgn.Game) -> None:
+    assert game.headers["AnalysisEngine"].startswith("Stockfish")
+    assert game.headers["AnalysisLimit"] == "nodes=200000"
+    assert "threads=1" in game.headers["AnalysisSettings"]
+
+
+def test_shipped_pgn_evals_match_the_shipped_report(game: chess.pgn.Game) -> None:
+    analysis = GameAnalysis.from_json(_shipped_report()["games"][0])
+    in_pgn = read_evals(game)
+    assert in_pgn == [p.eval for p in analysis.plies]
+
+
+@pytest.mark.engine
+def test_a_rerun_with_the_recorded_settings_reproduces_the_shipped_evals(
+        stockfish_path: str, game: chess.pgn.Game) -> None:
+    report = _shipped_report()["games"][0]
+    shipped = GameAnalysis.from_json(report)
+    assert shipped.engine.name == "Stockfish 15.1"
+    limit = SearchLimit.parse(game.headers["AnalysisLimit"])
+    config = EngineConfig(path=stockfish_path, workers=1, threads=shipped.engine.threads,
+                          hash_mb=shipped.engine.hash_mb)
+    with EnginePool(config) as pool:
+        assert pool.identity.name == shipped.engine.name
+        fresh = analyse_game(game, pool, limit, multipv=shipped.multipv)
+    assert fresh.initial.eval == shipped.initial.eval
+    assert [p.eval for p in fresh.plies] == [p.eval for p in shipped.plies]
+    assert [p.best for p in fresh.plies] == [p.best for p in shipped.plies]
