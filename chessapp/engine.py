@@ -26,6 +26,19 @@ adds what a long-running, many-user app needs on top of it:
   ``start_new_session=True`` to ``subprocess``), so Ctrl+C in the terminal
   reaches the app, which then quits the engines cleanly, instead of killing
   them halfway through a line.
+* **One budget for the whole server.** Every :func:`shared_pool` (one per
+  configuration: the UI makes a pool per "threads per engine" setting) draws
+  its engine processes from one process-wide budget of ``CHESSAPP_ENGINE_POOL``
+  (default: CPU cores). A pool that needs a process when the budget is spent
+  stops an idle engine of any shared pool, or waits for one to become idle,
+  so the server never runs more engine processes than that, however many
+  configurations are in use.
+* **Engines die with the app.** On Linux each engine asks the kernel
+  (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) to be killed when the thread that
+  started it ends: python-chess starts each engine from a thread of its own
+  that lives exactly as long as the engine, so when the app is killed with
+  ``kill -9`` no engine is left behind, not even a hung one that would never
+  read the end of its input.
 * **Determinism.** Before each position the engine gets ``ucinewgame`` (a fresh
   ``game`` object) and the board without its move stack, so a result depends
   only on (FEN, engine, settings, limit), which is exactly the cache key of
@@ -39,15 +52,18 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import ctypes
 import logging
 import os
 import queue
 import random
 import shutil
 import signal
+import sys
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -304,6 +320,94 @@ def _kill_engine(engine: chess.engine.SimpleEngine, *, graceful: bool) -> None:
         log.warning("engine pid %s was not reaped: %r", pid, exc)
 
 
+def _pdeathsig_preexec() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the kernel SIGKILL the child when its parent thread ends.
+
+    Linux only (``PR_SET_PDEATHSIG`` = 1); elsewhere ``None``. The libc function
+    is looked up here, before any fork: the child then only makes one system
+    call, which is safe in a multi-threaded parent.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig, sigkill = 1, int(signal.SIGKILL)
+
+    def die_with_parent() -> None:
+        prctl(pr_set_pdeathsig, sigkill, 0, 0, 0)
+
+    return die_with_parent
+
+
+_PREEXEC = _pdeathsig_preexec()
+
+
+def _popen_uci(path: str, timeout: float) -> chess.engine.SimpleEngine:
+    """Start a UCI engine in its own session that dies with this process (see the module doc)."""
+    extra: dict[str, Any] = {} if _PREEXEC is None else {"preexec_fn": _PREEXEC}
+    return chess.engine.SimpleEngine.popen_uci([path], timeout=timeout, setpgrp=True, **extra)
+
+
+class _ProcessBudget:
+    """At most :func:`_default_workers` engine processes across all shared pools.
+
+    A pool calls :meth:`acquire` before it starts a process and :meth:`release`
+    after one is gone. When the budget is spent, ``acquire`` takes an idle
+    engine away from a registered pool (its permit passes to the caller once
+    the process is reaped), or waits until a permit or an idle engine appears.
+    Read the limit on every call, so a changed environment (tests) applies.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._used = 0
+        self._pools: weakref.WeakSet[EnginePool] = weakref.WeakSet()
+
+    @property
+    def used(self) -> int:
+        with self._cond:
+            return self._used
+
+    def register(self, pool: EnginePool) -> None:
+        with self._cond:
+            self._pools.add(pool)
+
+    def acquire(self, requester: EnginePool) -> None:
+        while True:
+            with self._cond:
+                if self._used < _default_workers():
+                    self._used += 1
+                    return
+                victim = None
+                for pool in list(self._pools):
+                    victim = pool._take_idle_engine()
+                    if victim is not None:
+                        break
+                if victim is None:
+                    # Every engine is searching: one will be released or become idle.
+                    self._cond.wait(timeout=0.25)
+                    continue
+            log.info("engine budget spent: stopping an idle engine (pid %s) for %r",
+                     _pid_of(victim), requester)
+            _kill_engine(victim, graceful=True)
+            return  # the victim's permit is ours now
+
+    def release(self) -> None:
+        with self._cond:
+            self._used = max(0, self._used - 1)
+            self._cond.notify()
+
+    def idle_changed(self) -> None:
+        """A slot was given back: a waiting ``acquire`` may now find an idle engine."""
+        with self._cond:
+            self._cond.notify()
+
+
+_BUDGET = _ProcessBudget()
+
+
 class EnginePool:
     """A bounded, thread-safe pool of UCI engine processes (a ``chessapp.analysis.Evaluator``).
 
@@ -311,8 +415,11 @@ class EnginePool:
     leaving the ``with`` block) quits them all and kills any that do not quit.
     """
 
-    def __init__(self, config: EngineConfig | None = None) -> None:
+    def __init__(self, config: EngineConfig | None = None, *,
+                 budget: _ProcessBudget | None = None) -> None:
         self._config = config if config is not None else EngineConfig.from_env()
+        #: The process-wide budget of shared pools (None: bounded by ``workers`` only).
+        self._budget = budget
         self._path = find_engine(self._config.path)
         self._slots: queue.LifoQueue[_Slot] = queue.LifoQueue()
         self._all_slots = [_Slot(i) for i in range(self._config.workers)]
@@ -325,6 +432,8 @@ class EnginePool:
         self._name: str | None = None
         self._backoff = RandomizedBackoff(self._config.backoff_start_s,
                                           self._config.backoff_cap_s)
+        if budget is not None:
+            budget.register(self)
 
     # -- public properties --
 
@@ -392,11 +501,49 @@ class EnginePool:
         finally:
             slot.busy = False
             self._slots.put(slot)
+            if self._budget is not None and slot.engine is not None:
+                self._budget.idle_changed()
+
+    def _take_idle_engine(self) -> chess.engine.SimpleEngine | None:
+        """Remove and return one idle engine (for the budget to stop), or None; never blocks.
+
+        Taking every free slot off the queue makes sure no thread starts using
+        the engine meanwhile; the slots go straight back, the chosen one empty.
+        """
+        free: list[_Slot] = []
+        try:
+            while True:
+                free.append(self._slots.get_nowait())
+        except queue.Empty:
+            pass
+        taken = None
+        for slot in free:
+            # A dead engine counts too: it still holds a permit until it is reaped.
+            if taken is None and slot.engine is not None:
+                taken, slot.engine = slot.engine, None
+        for slot in reversed(free):
+            self._slots.put(slot)
+        return taken
 
     def _start(self) -> chess.engine.SimpleEngine:
+        if self._budget is None:
+            return self._start_process()
+        self._budget.acquire(self)
         try:
-            engine = chess.engine.SimpleEngine.popen_uci(
-                [self._path], timeout=self._config.startup_timeout_s, setpgrp=True)
+            return self._start_process()
+        except BaseException:
+            self._budget.release()
+            raise
+
+    def _stopped(self, engine: chess.engine.SimpleEngine, *, graceful: bool) -> None:
+        """Stop an engine this pool owned and give its place in the budget back."""
+        _kill_engine(engine, graceful=graceful)
+        if self._budget is not None:
+            self._budget.release()
+
+    def _start_process(self) -> chess.engine.SimpleEngine:
+        try:
+            engine = _popen_uci(self._path, self._config.startup_timeout_s)
         except OSError as exc:  # not found, not executable, wrong format
             raise EngineUnavailable(
                 f"cannot start the engine {self._path!r}: {exc}. {INSTALL_ADVICE}") from exc
@@ -438,7 +585,7 @@ class EnginePool:
     def _drop(self, slot: _Slot) -> None:
         engine, slot.engine = slot.engine, None
         if engine is not None:
-            _kill_engine(engine, graceful=False)
+            self._stopped(engine, graceful=False)
 
     # -- evaluation --
 
@@ -579,7 +726,7 @@ class EnginePool:
                 # An idle engine is asked to quit. One in use is killed instead (a new
                 # command would cancel its search, see _search); its holder then sees
                 # EngineTerminatedError, then _closed, and raises EngineUnavailable.
-                _kill_engine(engine, graceful=not slot.busy)
+                self._stopped(engine, graceful=not slot.busy)
 
     def __enter__(self) -> EnginePool:
         return self
@@ -608,7 +755,7 @@ def shared_pool(config: EngineConfig | None = None) -> EnginePool:
     with _shared_lock:
         pool = _shared.get(config)
         if pool is None or pool.closed:
-            pool = EnginePool(config)
+            pool = EnginePool(config, budget=_BUDGET)
             _shared[config] = pool
         return pool
 
@@ -665,7 +812,7 @@ def engine_status(path: str | None = None) -> EngineStatus:
 
 def _probe(found: str) -> EngineStatus:
     try:
-        engine = chess.engine.SimpleEngine.popen_uci([found], timeout=10, setpgrp=True)
+        engine = _popen_uci(found, 10)
     except Exception as exc:
         return EngineStatus(False, found, None,
                             f"the engine {found!r} did not start: {exc!r}. {INSTALL_ADVICE}")
