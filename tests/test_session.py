@@ -353,10 +353,12 @@ def test_variation_evals_come_back_from_the_cache(store: Store) -> None:
 class GatedEvaluator:
     """A pure in-process evaluator for the job logic; each call waits for a permit."""
 
-    def __init__(self, *, fail_on: str | None = None, workers: int = 1) -> None:
+    def __init__(self, *, fail_on: str | None = None, fail_all: bool = False,
+                 workers: int = 1) -> None:
         self.permits = threading.Semaphore(0)
         self.calls: list[str] = []
         self.fail_on = fail_on
+        self.fail_all = fail_all
         self._workers = workers
         self._lock = threading.Lock()
 
@@ -373,7 +375,7 @@ class GatedEvaluator:
         assert self.permits.acquire(timeout=30), "test never released the evaluator"
         with self._lock:
             self.calls.append(board.fen())
-        if board.fen() == self.fail_on:
+        if self.fail_all or board.fen() == self.fail_on:
             raise EngineCrashed("the engine died on this position")
         return pe(board, len(board.move_stack) * 7 + board.fullmove_number, limit=limit)
 
@@ -427,15 +429,26 @@ def test_cancel_stops_the_job_and_keeps_what_was_finished(store: Store) -> None:
     assert len(ev.calls) == progress.done - 1
 
 
-def test_engine_failure_ends_the_job_with_its_message() -> None:
+def test_a_position_the_engine_dies_on_is_skipped_and_the_job_completes() -> None:
     boards = main_line_boards(read("1. e4 e5 *"))
     ev = GatedEvaluator(fail_on=boards[1].fen())
     ev.permits.release(3)
     job = S.AnalysisJob(boards, ev, LIMIT).start()
     assert job.join(30)
-    # The other two positions were still searched (and cached); the job reports the failure.
-    assert job.progress() == S.JobProgress(S.JobState.FAILED, 2, 3,
-                                           "the engine died on this position")
+    assert job.progress().state is S.JobState.DONE
+    assert job.result is not None
+    assert [p.skipped for p in job.result] == [None, "the engine died on this position", None]
+
+
+def test_engine_failure_everywhere_ends_the_job_with_its_message() -> None:
+    boards = main_line_boards(read("1. e4 e5 2. Nf3 Nc6 *"))
+    ev = GatedEvaluator(fail_all=True)
+    ev.permits.release(len(boards))
+    job = S.AnalysisJob(boards, ev, LIMIT).start()
+    assert job.join(30)
+    progress = job.progress()
+    assert progress.state is S.JobState.FAILED
+    assert progress.error == "the engine died on this position"
     assert job.result is None
 
 
