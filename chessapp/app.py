@@ -8,6 +8,7 @@ run on its own by ``AppTest.from_file``.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -27,6 +28,9 @@ def pages() -> list[st.Page]:
 def main() -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # CHESSAPP_LOG_LEVEL=DEBUG also logs each board rerun's server time (benchmarks read
+    # it). Only our loggers: the libraries' debug output would swamp the server.
+    logging.getLogger("chessapp").setLevel(os.environ.get("CHESSAPP_LOG_LEVEL", "INFO").upper())
     st.set_page_config(page_title="Café 1913", page_icon="♞", layout="wide")
     st.navigation(pages()).run()
 

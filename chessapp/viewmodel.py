@@ -96,6 +96,11 @@ def load_analysis(path: Path, game: chess.pgn.Game) -> GameAnalysis:
     One function so the format can change in one place.
     """
     data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and "games" in data:  # the CLI's report: {"chessapp", "games": [...]}
+        games = data["games"]
+        if not games:
+            raise ChessAppError(f"{path.name} holds no analysed game")
+        data = games[0]
     analysis = GameAnalysis.from_json(data)
     moves = [m.uci() for m in game.mainline_moves()]
     if [p.uci for p in analysis.plies] != moves:

@@ -11,6 +11,7 @@ process from ``games/``; no engine is called unless asked.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,8 @@ from chessapp.ui.state import PlyCursor
 from chessapp.ui.widgets import plain
 from chessapp.viewmodel import CafeView, games_dir, load_cafe, with_analysis
 
-log = logging.getLogger(__name__)
+# A page runs as "__main__": name the logger so CHESSAPP_LOG_LEVEL reaches it.
+log = logging.getLogger("chessapp.ui.cafe")
 
 #: How often a playing board checks whether the next move is due.
 AUTOPLAY_TICK_S = 0.5
@@ -50,6 +52,12 @@ def current_view() -> CafeView:
 
 
 def board_panel(view: CafeView, cursor: PlyCursor, registered_playing: bool) -> None:
+    started = time.perf_counter()
+    _board_panel(view, cursor, registered_playing)
+    log.debug("board fragment ran in %.1f ms", (time.perf_counter() - started) * 1000)
+
+
+def _board_panel(view: CafeView, cursor: PlyCursor, registered_playing: bool) -> None:
     if cursor.playing != registered_playing:
         st.rerun()  # Play/Pause changes the fragment's timer, which only a full run can set
     if cursor.playing:

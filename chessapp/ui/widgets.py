@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import chess.pgn
@@ -204,7 +205,8 @@ def _judgement_scale() -> alt.Scale:
     return alt.Scale(domain=list(JUDGEMENT_COLOURS), range=list(JUDGEMENT_COLOURS.values()))
 
 
-def eval_graph_chart(replay: Replay, ply: int, beats: Sequence[Beat] = ()) -> alt.LayerChart:
+def eval_graph_chart(replay: Replay, ply: int | None,
+                     beats: Sequence[Beat] = ()) -> alt.LayerChart:
     """lichess-style win% curve, judged points, story beats and the current ply."""
     frame = eval_chart_frame(replay, beats)
     base = alt.Chart(frame).encode(
@@ -235,9 +237,32 @@ def eval_graph_chart(replay: Replay, ply: int, beats: Sequence[Beat] = ()) -> al
         layers.append(alt.Chart(beat_frame).mark_text(
             text="★", color="#7b4fa0", fontSize=14, dy=-2, baseline="top").encode(
             x="ply:Q", y=alt.value(0)))
-    layers.append(alt.Chart(pd.DataFrame({"ply": [ply]})).mark_rule(color="#d85000", size=2)
-                  .encode(x="ply:Q"))
+    if ply is not None:
+        layers.append(alt.Chart(pd.DataFrame({"ply": [ply]})).mark_rule(color="#d85000", size=2)
+                      .encode(x="ply:Q"))
     return alt.LayerChart(layer=layers, height=150)
+
+
+def _graph_key(replay: Replay, beats: Sequence[Beat]) -> str:
+    """What the eval graph depends on, as a string (Replay itself is not hashable)."""
+    return repr([(p.fen, p.white_win, p.judgement) for p in replay.plies]
+                + [(b.key, b.first_ply) for b in beats])
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _graph_spec(key: str, _replay: Replay, _beats: Sequence[Beat]) -> dict[str, Any]:
+    # Altair validates the whole spec on to_dict (~50 ms): do it once per game and
+    # analysis, and add the current-ply marker to a copy of the dict per rerun.
+    return eval_graph_chart(_replay, None, _beats).to_dict()
+
+
+def eval_graph_spec(replay: Replay, ply: int, beats: Sequence[Beat] = ()) -> dict[str, Any]:
+    """The eval graph's Vega-Lite spec with a marker on ``ply`` (cached but for the marker)."""
+    base = _graph_spec(_graph_key(replay, beats), replay, beats)
+    marker = {"mark": {"type": "rule", "color": "#d85000", "size": 2},
+              "data": {"values": [{"ply": ply}]},
+              "encoding": {"x": {"field": "ply", "type": "quantitative"}}}
+    return {**base, "layer": [*base["layer"], marker]}
 
 
 def eval_graph(cursor: PlyCursor, replay: Replay, beats: Sequence[Beat] = ()) -> None:
@@ -254,8 +279,8 @@ def eval_graph(cursor: PlyCursor, replay: Replay, beats: Sequence[Beat] = ()) ->
         if points:
             cursor.go(int(points[0]["ply"]))
 
-    st.altair_chart(eval_graph_chart(replay, ply, beats), key=key, on_select=clicked,
-                    selection_mode="jump", width="stretch")
+    st.vega_lite_chart(eval_graph_spec(replay, ply, beats), key=key, on_select=clicked,
+                       selection_mode="jump", width="stretch")
 
 
 # --- The game as a metaphor -------------------------------------------------------------
@@ -275,20 +300,27 @@ def metaphor_chart(
     rows: list[dict[str, object]] = [
         {"kind": "band", "x": -1.0, "x2": last + 1.0, "y": 40.0, "y2": 100.0},
         {"kind": "axis", "x": 0.0, "x2": float(last), "y": 10.0, "y2": 10.0},
-        {"kind": "caption", "x": 0.0, "y": 103.0, "text": "The game (White's win %)"},
+        {"kind": "caption", "x": -1.0, "y": 103.0, "text": "The game, 1913 (White's win %)"},
+        {"kind": "caption", "x": -1.0, "y": 21.0, "text": "The rivalry, 1913 → 1940"},
     ]
-    rows += [{"kind": "curve", "x": r.ply, "y": r.y, "text": r.label}
-             for r in curve.itertuples()]
-    rows += [{"kind": "event", "x": r.x, "y": r.y, "text": r.title, "place": r.place}
-             for r in ev.itertuples()]
-    rows += [{"kind": "beat", "x": r.x0, "y": r.y0, "x2": r.x1, "y2": r.y1, "ply": r.ply,
-              "text": r.label, "event": r.event, "metaphor": r.metaphor}
-             for r in links.itertuples()]
-    data = pd.DataFrame(rows, columns=["kind", "x", "x2", "y", "y2", "ply", "text", "place",
-                                       "event", "metaphor"])
+    rows += [{"kind": "curve", "x": r["ply"], "y": r["y"], "text": r["label"]}
+             for r in curve.to_dict("records")]
+    # Labels are staggered over rows (y in data units), so neighbours do not overlap;
+    # the full text is in the tooltip.
+    rows += [{"kind": "event", "x": r["x"], "y": r["y"], "ly": 4.0 - 7.0 * (i % 3),
+              "text": _short(f"{r['year']} {r['place']}"), "place": r["title"]}
+             for i, r in enumerate(ev.to_dict("records"))]
+    rows += [{"kind": "beat", "x": r["x0"], "y": r["y0"], "x2": r["x1"], "y2": r["y1"],
+              "ply": r["ply"], "ly": float(r["y0"]) + 5.0 + 6.0 * (i % 2), "text": r["label"],
+              "event": r["event"], "metaphor": r["metaphor"]}
+             for i, r in enumerate(links.to_dict("records"))]
+    data = pd.DataFrame(rows, columns=["kind", "x", "x2", "y", "y2", "ly", "ply", "text",
+                                       "place", "event", "metaphor"])
     base = alt.Chart(data)
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-1, last + 1]))
-    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, 106]))
+    y_scale = alt.Scale(domain=[-13, 114])
+    y = alt.Y("y:Q", axis=None, scale=y_scale)
+    label_y = alt.Y("ly:Q", axis=None, scale=y_scale)
 
     def kind(name: str) -> alt.Chart:
         return base.transform_filter(alt.datum.kind == name)
@@ -301,10 +333,10 @@ def metaphor_chart(
         x=x, y=y, x2="x2:Q", y2="y2:Q")
     ev_points = kind("event").mark_point(shape="diamond", size=140, filled=True,
                                          color="#7b4fa0").encode(
-        x=x, y=y, tooltip=[alt.Tooltip("text:N", title="History"),
-                           alt.Tooltip("place:N", title="Place")])
-    ev_text = kind("event").mark_text(dy=16, fontSize=11, color="#333").encode(
-        x=x, y=y, text="text:N")
+        x=x, y=y, tooltip=[alt.Tooltip("text:N", title="When and where"),
+                           alt.Tooltip("place:N", title="What happened")])
+    ev_text = kind("event").mark_text(fontSize=11, color="#333").encode(
+        x=x, y=label_y, text="text:N")
     caption = kind("caption").mark_text(align="left", fontSize=11, color="#555").encode(
         x=x, y=y, text="text:N")
     pick = alt.selection_point(name="beat", fields=["ply"], on="click", clear=False,
@@ -314,10 +346,14 @@ def metaphor_chart(
         x=x, y=y, tooltip=[alt.Tooltip("text:N", title="Move"),
                            alt.Tooltip("event:N", title="History"),
                            alt.Tooltip("metaphor:N", title="Metaphor")]).add_params(pick)
-    beat_text = kind("beat").mark_text(dy=-14, fontSize=11, color="#d85000").encode(
-        x=x, y=y, text="text:N")
+    beat_text = kind("beat").mark_text(fontSize=11, color="#d85000").encode(
+        x=x, y=label_y, text="text:N")
     return alt.LayerChart(layer=[band, axis, line, link, ev_points, ev_text, caption,
                                  beat_text, beat_points], height=300)
+
+
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def metaphor_picture(

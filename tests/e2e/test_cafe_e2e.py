@@ -221,12 +221,12 @@ def test_clicking_a_beat_in_the_metaphor_picture_jumps_there(page: Any, cafe_ser
     open_cafe(page, cafe_server, "?ply=0")
     chart = page.locator(".st-key-cafe-metaphor").first
     chart.scroll_into_view_if_needed()
-    # Vega draws SVG: each beat is a point with its move written 14 px above it.
-    label = chart.locator("svg.marks text", has_text="17. Rd8#").first
-    label.wait_for()
-    box = label.bounding_box()
+    # Vega draws SVG and labels each mark for screen readers with its tooltip fields.
+    point = chart.locator("svg.marks path[aria-label*='Move: 17. Rd8#']").first
+    point.wait_for()
+    box = point.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 14)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_for_ply(page, opera, 33)
 
 

@@ -270,3 +270,19 @@ def test_pgn_and_story_text_is_shown_as_text(games_folder: Path) -> None:
         "\\[click\\]\\(javascript\\:alert\\(1\\)\\) \\:red\\[x\\] \\<b\\>y\\</b\\>")
     assert ("\\<script\\>x\\</script\\> \\[a\\]\\(b\\) The players while the "
             "orchestra tunes.") in markdown_texts(at)
+
+
+def test_the_shipped_cafe_game_opens_with_its_evals_and_story(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The real games/cafe-1913.* files: evals, story and claims load with no engine."""
+    monkeypatch.delenv("CHESSAPP_GAMES_DIR", raising=False)
+    monkeypatch.setenv("CHESSAPP_DATA_DIR", str(tmp_path / "data"))
+    at = run_page({"ply": "21"})
+    no_exception(at)
+    assert not at.warning
+    assert board_images(at)[0].alt == "Board after 11. Nxd5"
+    assert any(c.value.startswith("Evals shipped with the app: Stockfish") for c in at.caption)
+    frame = at.dataframe[0].value
+    assert len(frame) > 0 and set(frame["The engine says"]) == {"holds"}
+    charts = {c.key for c in at.get("vega_lite_chart")}
+    assert charts == {"cafe.graph.21", "cafe.metaphor"}  # the eval graph and the metaphor
