@@ -185,7 +185,8 @@ def _on_upload() -> None:
             return
         _load_text(decode_pgn(upload.getvalue()))
     except ChessAppError as exc:
-        state.push_analysis_flash("error", f"Could not read {plain(upload.name)}: {exc}")
+        # Not plain() here: _show_flash escapes every flash once, as it is shown.
+        state.push_analysis_flash("error", f"Could not read {upload.name}: {exc}")
 
 
 def _on_pick() -> None:
