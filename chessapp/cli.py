@@ -266,8 +266,9 @@ def analyze(args: argparse.Namespace) -> int:
                 positions = len(result.plies) + 1
                 print(f"{bar.label}: {positions} positions, {searched} engine searches, "
                       f"{positions - searched} cached or final", file=sys.stderr)
+            if number > 1:
+                out.write("\n")  # a blank line between games
             out.write(export.export_pgn(game, result, options))
-            out.write("\n")
             out.flush()
             if args.json:
                 reports.append(result.to_json())

@@ -117,11 +117,31 @@ def _check_analysis(game: chess.pgn.Game, analysis: GameAnalysis) -> None:
         raise ValueError("the analysis starts from another position than the game")
 
 
+#: A judgement comment as lichess (and this module) writes it, with or without
+#: the eval prefix: "(0.30 → -1.20) Mistake. Nf3 was best."
+_EVAL_TEXT = r"(?:-?\d+\.\d+|Mate in \d+|Checkmate)"
+_ADVICE = re.compile(
+    rf"\s*(?:\({_EVAL_TEXT} → {_EVAL_TEXT}\) )?"
+    r"(?:Inaccuracy|Mistake|Blunder|Checkmate is now unavoidable|Lost forced checkmate sequence)"
+    r"\.(?: (?:\S+ was best|Best move was \S+)\.)?")
+
+
+def _drop_old_advice(node: chess.pgn.GameNode) -> None:
+    """Remove the evals and judgement comments of an earlier analysis.
+
+    A new analysis supersedes them, and re-exporting an exported game must
+    never double them.
+    """
+    node.set_eval(None)
+    node.comment = _ADVICE.sub("", node.comment).strip()
+
+
 def _fold_analysis(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis,
                    options: ExportOptions) -> None:
     board = nodes[0].board()
     for ply in analysis.plies:
         node, parent = nodes[ply.ply], nodes[ply.ply - 1]
+        _drop_old_advice(node)
         played = chess.Move.from_uci(ply.uci)
         judgement = ply.judgement
         if options.judgements and judgement is not None:

@@ -200,3 +200,28 @@ def test_missing_engine_exits_3(tmp_path: Path) -> None:
 def test_missing_input_file_exits_2() -> None:
     proc = run_cli("validate", "/nonexistent/file.pgn")
     assert proc.returncode == 2 and "cannot read" in proc.stderr
+
+
+def test_the_cafe_page_export_is_the_clis_for_the_same_options() -> None:
+    # games/cafe-1913.pgn is written by the CLI (script/regen-cafe); the café
+    # page exports from the game and analysis it loads, through the same code.
+    from chessapp import export, viewmodel
+
+    view = viewmodel.load_cafe()
+    assert view.analysis is not None
+    options = export.ExportOptions(narration=False, shapes=False)
+    text = export.export_pgn(view.game, view.analysis, options)
+    assert text == (ROOT / "games/cafe-1913.pgn").read_text(encoding="utf-8")
+
+
+def test_re_exporting_an_annotated_game_does_not_double_its_annotations() -> None:
+    from chessapp import export, viewmodel
+    from chessapp.games import read_game
+
+    view = viewmodel.load_cafe()
+    assert view.analysis is not None
+    once = export.export_pgn(view.game, view.analysis)
+    twice = export.export_pgn(read_game(once), view.analysis)
+    assert twice == once
+    assert once.count("Blunder.") == sum(p.judgement is not None and p.judgement.value == "blunder"
+                                         for p in view.analysis.plies)
