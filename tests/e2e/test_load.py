@@ -1,0 +1,294 @@
+"""Many users at once (issue 6): Chromium contexts clicking through the café game while
+half of them also run analyses, against one ``streamlit run`` with the real Stockfish.
+
+Each user is a browser context with a café page, stepping through the game by the
+Next button and the → key (every step waits until the URL shows the new ply).
+Every second user also has an analysis page open, where it pastes a game and
+starts an analysis at a small node limit (each user a slightly different limit,
+so no analysis is served from another's cache) and waits for it to complete.
+All pages stay open until every user is done, so the server holds all their
+sessions at once.
+
+Asserted: no error anywhere (no exception or error element, no console error,
+no page error); every analysis completed and was saved; the engine processes
+of this server (sampled from the process table every 20 ms) never exceed the
+pool size; and none is left once the server has stopped.
+
+``test_light_load`` (4 users, 10 steps each, 2 analyses at 2,000 nodes) runs in
+CI; ``test_heavy_load`` (12 users, 30 steps, 6 analyses at 20,000 nodes) is
+marked slow and runs with ``script/soak``. Both print their figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from chessapp.store import DB_NAME, Store
+from chessapp.viewmodel import GAMES_DIR_ENV
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    engine_processes,
+    start_server,
+    write_cafe_folder,
+)
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+OPERA = ROOT / "games" / "samples" / "opera-1858.pgn"
+OPERA_STORY = ROOT / "tests" / "ui" / "data" / "opera.story.toml"
+LAST = 33  # plies of the Opera game
+POOL = 2
+TIMEOUT_MS = 90_000
+
+
+@dataclass
+class Figures:
+    users: int = 0
+    pages_held: int = 0
+    steps: int = 0
+    analyses_started: int = 0
+    analyses_completed: int = 0
+    errors: list[str] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
+
+
+def _quirk(url: str) -> bool:
+    """Streamlit's client, opened at /analysis, probes /analysis/_stcore/... first (404)."""
+    return urlparse(url).path.endswith(("/_stcore/health", "/_stcore/host-config"))
+
+
+def _watch(page: Any, who: str, figures: Figures) -> None:
+    def console(message: Any) -> None:
+        url = str((message.location or {}).get("url", ""))
+        if message.type == "error" and not _quirk(url):
+            figures.errors.append(f"{who} console: {message.text} ({url})")
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: figures.errors.append(f"{who} page error: {exc}"))
+
+
+async def _idle(page: Any) -> None:
+    """The script (or fragment) run is over: Streamlit's own state on the app root, not
+    just the status widget, which appears only after a delay and so can miss a short run."""
+    await page.wait_for_function(
+        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+        " return app !== null && app.dataset.testScriptState === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]'); }")
+
+
+async def _no_error_elements(page: Any, who: str, figures: Figures) -> None:
+    for selector in ("[data-testid='stException']", "[data-testid='stAlertContentError']"):
+        count = await page.locator(selector).count()
+        if count:
+            text = await page.locator(selector).first.inner_text()
+            figures.errors.append(f"{who}: {count} x {selector}: {text[:200]}")
+
+
+async def _wait_for_ply(page: Any, ply: int) -> None:
+    await page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('ply') === '{ply}'")
+
+
+async def _cafe_user(context: Any, url: str, who: str, steps: int, figures: Figures) -> Any:
+    page = await context.new_page()
+    _watch(page, who, figures)
+    await page.goto(url + "/?ply=0")
+    await page.locator(".st-key-cafe-export-download button").first.wait_for()
+    await _idle(page)
+    ply = 0
+    for step in range(steps):
+        target = ply + 1 if ply < LAST else 0
+        if target == 0:
+            await page.locator(".st-key-cafe-nav-first button").first.click()
+        elif step % 2:
+            await page.locator("h1").first.click()  # focus off the button just clicked
+            await page.keyboard.press("ArrowRight")
+        else:
+            await page.locator(".st-key-cafe-nav-next button").first.click()
+        try:
+            await _wait_for_ply(page, target)
+        except Exception as exc:
+            raise AssertionError(f"{who}: step {step} to ply {target} never showed; "
+                                 f"the page is at {page.url}") from exc
+        # As a person would: the next step once the board has been redrawn (a key
+        # pressed mid-rerun can land before the shortcuts are bound again).
+        await _idle(page)
+        ply = target
+        figures.steps += 1
+    await _idle(page)
+    await _no_error_elements(page, who, figures)
+    return page
+
+
+async def _analysis_user(context: Any, url: str, who: str, pgn: str, nodes: int,
+                         analysis_timeout_s: int, figures: Figures) -> Any:
+    page = await context.new_page()
+    _watch(page, who, figures)
+    await page.goto(url + "/analysis")
+    await page.get_by_role("heading", name="Analysis", exact=True).wait_for()
+    await _idle(page)
+    await page.get_by_label("PGN", exact=True).fill(pgn)
+    await page.get_by_role("button", name="Load PGN").click()
+    await page.locator(".xb").wait_for()
+    await _idle(page)
+    session = parse_qs(urlparse(page.url).query)["session"][0]
+    box = page.get_by_label("Nodes", exact=True)
+    await box.fill(str(nodes))
+    await box.press("Tab")
+    await _idle(page)
+    await page.get_by_role("button", name="Analyse the game").click()
+    figures.analyses_started += 1
+    try:
+        await page.get_by_role("columnheader", name="Blunders").wait_for(
+            timeout=analysis_timeout_s * 1000)
+    except Exception as exc:
+        progress = await page.locator("[data-testid='stProgress']").all_inner_texts()
+        raise AssertionError(f"{who}: the analysis at {nodes} nodes did not complete in "
+                             f"{analysis_timeout_s} s; progress shown: {progress}") from exc
+    await _idle(page)
+    figures.analyses_completed += 1
+    figures.sessions.append(session)
+    await _no_error_elements(page, who, figures)
+    return page
+
+
+async def _user(browser: Any, url: str, index: int, steps: int, nodes: int | None,
+                analysis_timeout_s: int, pgn: str, figures: Figures, all_done: asyncio.Event,
+                remaining: list[int]) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        jobs = [_cafe_user(context, url, f"user {index} café", steps, figures)]
+        if nodes is not None:
+            jobs.append(_analysis_user(context, url, f"user {index} analysis", pgn, nodes,
+                                       analysis_timeout_s, figures))
+        try:
+            pages = await asyncio.gather(*jobs)
+            figures.pages_held += len(pages)
+        except Exception as exc:
+            figures.errors.append(f"user {index}: {type(exc).__name__}: {exc}")
+        finally:
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                all_done.set()
+        await all_done.wait()  # hold the sessions open until every user is done
+    finally:
+        await context.close()
+
+
+async def _drive(url: str, users: int, steps: int, analysis_nodes: int,
+                 analysis_timeout_s: int, pgn: str, figures: Figures) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                           args=CHROMIUM_ARGS)
+        try:
+            all_done = asyncio.Event()
+            remaining = [users]
+            figures.users = users
+            await asyncio.gather(*(
+                _user(browser, url, i, steps,
+                      analysis_nodes + i if i % 2 == 0 else None, analysis_timeout_s, pgn,
+                      figures, all_done, remaining)
+                for i in range(users)))
+        finally:
+            await browser.close()
+
+
+class Sampler(threading.Thread):
+    """Counts this server's engine processes every 20 ms; remembers the most seen."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(daemon=True)
+        self.data_dir = data_dir
+        self.max_seen = 0
+        self.samples = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.max_seen = max(self.max_seen, len(engine_processes(self.data_dir)))
+            self.samples += 1
+            time.sleep(0.02)
+
+
+def run_load(tmp_path_factory: pytest.TempPathFactory, *, users: int, steps: int,
+             analysis_nodes: int, analysis_timeout_s: int = 120) -> None:
+    data = tmp_path_factory.mktemp("load-data")
+    games = write_cafe_folder(tmp_path_factory.mktemp("load-games"),
+                              OPERA.read_text(encoding="utf-8"),
+                              OPERA_STORY.read_text(encoding="utf-8"))
+    env = {"CHESSAPP_DATA_DIR": str(data), GAMES_DIR_ENV: str(games),
+           "CHESSAPP_ENGINE_POOL": str(POOL)}
+    pgn = OPERA.read_text(encoding="utf-8")
+    figures = Figures()
+    sampler = Sampler(data)
+    server = start_server(tmp_path_factory.mktemp("load-log"), env)
+    sampler.start()
+    started = time.monotonic()
+    try:
+        driver_error: list[BaseException] = []
+
+        def drive() -> None:
+            try:
+                asyncio.run(_drive(server.url, users, steps, analysis_nodes,
+                                   analysis_timeout_s, pgn, figures))
+            except BaseException as exc:
+                driver_error.append(exc)
+
+        # Its own thread, so its event loop is independent of pytest's sync Playwright.
+        driver = threading.Thread(target=drive)
+        driver.start()
+        driver.join()
+        assert driver_error == []
+        log = server.log_text()
+    finally:
+        server.stop()
+    left = engine_processes(data)
+    for _ in range(200):
+        if not left:
+            break
+        time.sleep(0.05)
+        left = engine_processes(data)
+    sampler.stop.set()
+    sampler.join()
+    elapsed = time.monotonic() - started
+    analysers = (users + 1) // 2
+    print(f"\nload: {figures.users} users, {figures.pages_held} sessions held at once, "
+          f"{figures.steps} café steps, {figures.analyses_completed}/{figures.analyses_started} "
+          f"analyses completed, max {sampler.max_seen} engine processes (pool {POOL}, "
+          f"{sampler.samples} samples), {len(left)} left after stop, {elapsed:.0f} s")
+    assert figures.errors == []
+    assert "Traceback" not in log, log[-3000:]
+    assert figures.pages_held == users + analysers
+    assert figures.steps == users * steps
+    assert figures.analyses_completed == figures.analyses_started == analysers
+    store = Store(data / DB_NAME)
+    for session_id in figures.sessions:
+        saved = store.load_session(session_id)
+        assert saved.analysis is not None and len(saved.analysis["plies"]) == LAST
+    assert 1 <= sampler.max_seen <= POOL
+    assert left == []
+
+
+def test_light_load(tmp_path_factory: pytest.TempPathFactory) -> None:
+    run_load(tmp_path_factory, users=4, steps=10, analysis_nodes=2_000)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_heavy_load(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Twelve browsers and the server share two cores with the engines: allow time.
+    run_load(tmp_path_factory, users=12, steps=30, analysis_nodes=20_000,
+             analysis_timeout_s=600)
