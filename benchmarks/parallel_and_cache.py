@@ -13,9 +13,18 @@ import argparse
 import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import CAFE, SAMPLE_40, machine, print_table, read_game
+from _common import (
+    CAFE,
+    SAMPLE_40,
+    machine,
+    print_table,
+    raw_uci_session,
+    read_game,
+    searched_positions,
+)
 
 from chessapp import analysis, engine, store
 from chessapp.evals import SearchLimit
@@ -30,6 +39,15 @@ def timed_analysis(game: object, workers: int, nodes: int,
     return time.perf_counter() - start, calls
 
 
+def raw_parallel(boards: list, nodes: int, workers: int) -> float:  # type: ignore[type-arg]
+    """The physical limit: ``workers`` raw UCI sessions sharing the positions."""
+    shares = [boards[i::workers] for i in range(workers)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda share: raw_uci_session(share, nodes), shares))
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=200_000)
@@ -37,15 +55,21 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}; nodes per position: {args.nodes:,}; median of {args.repeat}")
 
-    rows = [("game", "1 worker (s)", "2 workers (s)", "ratio", "target")]
+    rows = [("game", "1 worker (s)", "2 workers (s)", "ratio", "target",
+             "raw UCI: 1 / 2 processes (s)", "raw ratio")]
     for name, path in (("café 1913", CAFE), ("40-move sample", SAMPLE_40)):
         game = read_game(path)
-        one, two = [], []
+        boards = searched_positions(game)
+        one, two, raw1, raw2 = [], [], [], []
         for _ in range(args.repeat):
             one.append(timed_analysis(game, 1, args.nodes, None)[0])
             two.append(timed_analysis(game, 2, args.nodes, None)[0])
+            raw1.append(raw_parallel(boards, args.nodes, 1))
+            raw2.append(raw_parallel(boards, args.nodes, 2))
         t1, t2 = statistics.median(one), statistics.median(two)
-        rows.append((name, f"{t1:.2f}", f"{t2:.2f}", f"{t2 / t1:.3f}", "<= 0.55"))
+        r1, r2 = statistics.median(raw1), statistics.median(raw2)
+        rows.append((name, f"{t1:.2f}", f"{t2:.2f}", f"{t2 / t1:.3f}", "<= 0.55",
+                     f"{r1:.2f} / {r2:.2f}", f"{r2 / r1:.3f}"))
     print_table("Parallel speed-up (cold cache)", rows)
 
     rows = [("game", "first run (s)", "engine searches", "re-run (s)", "engine searches",

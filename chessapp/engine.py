@@ -408,6 +408,20 @@ class _ProcessBudget:
 _BUDGET = _ProcessBudget()
 
 
+#: UCI ``id name`` by binary (see :func:`_binary_key`), learnt from engines started.
+_KNOWN_NAMES: dict[tuple[str, int, int], str] = {}
+
+
+def _binary_key(path: str) -> tuple[str, int, int]:
+    """A binary's identity: its real path, size and mtime (a replaced binary is a new key)."""
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+    except OSError:
+        return (path, -1, -1)
+    return (real, st.st_size, st.st_mtime_ns)
+
+
 class EnginePool:
     """A bounded, thread-safe pool of UCI engine processes (a ``chessapp.analysis.Evaluator``).
 
@@ -467,8 +481,18 @@ class EnginePool:
 
     @property
     def identity(self) -> EngineIdentity:
-        """The engine's UCI ``id name`` and our settings; starts one engine if none ran yet."""
+        """The engine's UCI ``id name`` and our settings.
+
+        The name is remembered per binary (path, size, mtime) for the life of
+        the process, so a new pool on a known binary answers without starting
+        an engine: a re-analysis served wholly from the cache then starts no
+        process at all. Otherwise one engine is started to ask.
+        """
         if self._name is None:
+            known = _KNOWN_NAMES.get(_binary_key(self._path))
+            if known is not None:
+                return EngineIdentity(known, threads=self._config.threads,
+                                      hash_mb=self._config.hash_mb)
             with self._slot() as slot:
                 self._ensure_engine(slot)
         assert self._name is not None
@@ -564,6 +588,7 @@ class EnginePool:
         with self._lock:
             if self._name is None:
                 self._name = name
+        _KNOWN_NAMES[_binary_key(self._path)] = name
         log.info("started engine %r (pid %s)", name, _pid_of(engine))
         return engine
 

@@ -366,3 +366,22 @@ def test_engine_status_names_the_engine(stockfish_path: str) -> None:
     assert status.name is not None and status.name.startswith("Stockfish")
     assert status.message == f"{status.name} ({stockfish_path})"
     assert engine_children() == []
+
+
+@pytest.mark.engine
+def test_a_fully_cached_reanalysis_starts_no_engine_process(tmp_path: Path) -> None:
+    game = chess.pgn.Game()
+    node: chess.pgn.GameNode = game
+    for san in ["e4", "e5", "Nf3", "Nc6"]:
+        node = node.add_main_variation(node.board().parse_san(san))
+    store = Store(tmp_path / "cache.sqlite3")
+    limit = SearchLimit(nodes=2000)
+    with EnginePool(EngineConfig(workers=1)) as first:
+        analyse_game(game, first, limit, cache=store)
+        assert first.calls == 5
+    # A new pool on the same binary knows the engine's name without asking it.
+    with EnginePool(EngineConfig(workers=1)) as second:
+        again = analyse_game(game, second, limit, cache=store)
+        assert second.calls == 0
+        assert second.alive_pids() == []
+        assert again.engine.name.startswith("Stockfish")
