@@ -185,3 +185,39 @@ def write_cafe_folder(folder: Path, pgn: str, story: str) -> Path:
     (folder / "cafe-1913.analysis.json").write_text(json.dumps(report), encoding="utf-8")
     (folder / "cafe-1913.story.toml").write_text(story, encoding="utf-8")
     return folder
+
+
+def current_session(page: Any) -> str | None:
+    """The ``?session=`` id in the page's URL, if any."""
+    from urllib.parse import parse_qs, urlparse
+
+    return (parse_qs(urlparse(page.url).query).get("session") or [None])[0]
+
+
+def wait_for_new_session(page: Any, previous: str | None, timeout_s: float = 30.0) -> str:
+    """Wait until the URL names a session other than ``previous`` (a load has taken effect).
+
+    Waiting for Streamlit's "running" indicator alone races: right after an
+    input it may not have appeared yet.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        now = current_session(page)
+        if now is not None and now != previous:
+            return now
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no new session after {timeout_s} s (still {previous!r})")
+
+
+def wait_for_stored_name(store_path: Path, session_id: str, name: str,
+                         timeout_s: float = 30.0) -> None:
+    """Wait until the session's stored name is ``name`` (a rename has been saved)."""
+    from chessapp.store import Store
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Store(store_path) as store:
+            if store.load_session(session_id).name == name:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"session {session_id} was not renamed to {name!r}")

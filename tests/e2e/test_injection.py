@@ -32,7 +32,13 @@ import pytest
 
 from chessapp.games import read_game
 from chessapp.viewmodel import GAMES_DIR_ENV
-from tests.e2e.conftest import Server, start_server, write_cafe_folder
+from tests.e2e.conftest import (
+    Server,
+    current_session,
+    start_server,
+    wait_for_new_session,
+    write_cafe_folder,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -289,9 +295,11 @@ def test_analysis_page_paste_upload_names_and_errors_stay_text(
 
         # 2. A session name full of payloads: stored and listed as text.
         name = f"{SCRIPT} {IMG} {LINK}"
+        pasted_session = current_session(page)
         page.get_by_label("Session name").fill(name)
         page.get_by_role("button", name="Rename").click()
         page.get_by_text("Session renamed.").wait_for()
+        page.get_by_text(name).first.wait_for()
         wait_until_idle(page)
         assert name in page_text(page)
         assert_inert(page, watch)
@@ -303,6 +311,8 @@ def test_analysis_page_paste_upload_names_and_errors_stay_text(
         upload = page.locator("input[type='file']")
         upload.set_input_files({"name": f"{IMG}{LINK}.pgn", "mimeType": "text/plain",
                                 "buffer": pgn.encode()})
+        # The board was already there from the paste: wait for the upload's own session.
+        wait_for_new_session(page, pasted_session)
         page.locator(".xb").wait_for()
         wait_until_idle(page)
         assert_inert(page, watch)
