@@ -221,3 +221,19 @@ def wait_for_stored_name(store_path: Path, session_id: str, name: str,
                 return
         time.sleep(0.1)
     raise AssertionError(f"session {session_id} was not renamed to {name!r}")
+
+
+#: How long an input may take to show Streamlit's "running" indicator.
+RUN_START_GRACE_MS = 300
+
+
+def wait_until_idle(page: Any) -> None:
+    """Wait until Streamlit has finished the run an input started.
+
+    Right after a click the "running" indicator may not be up yet, and a bare
+    "indicator absent" check then passes too early (seen as intermittent
+    failures in full-suite runs). So give the run a moment to start first.
+    """
+    with contextlib.suppress(Exception):
+        page.wait_for_selector("[data-testid='stStatusWidget']", timeout=RUN_START_GRACE_MS)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")

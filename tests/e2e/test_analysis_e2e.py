@@ -22,7 +22,11 @@ import chess
 import pytest
 
 from chessapp.store import Store
-from tests.e2e.conftest import Server, start_server
+from tests.e2e.conftest import (
+    Server,
+    start_server,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -68,11 +72,6 @@ def store_of(data_dir: Path) -> Store:
     from chessapp.store import DB_NAME
 
     return Store(data_dir / DB_NAME)
-
-
-def wait_until_idle(page: Any) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
 def open_analysis(page: Any, server: Server, query: str = "") -> None:
@@ -130,6 +129,7 @@ def test_analysis_completes_with_the_real_stockfish(page: Any, server: Server,
     # The move list now carries the glyphs, and the next-mistake button jumps to Nf6??.
     move_pill(page, "3… Nf6??").wait_for()
     page.get_by_role("button", name="Next Black mistake ▶").click()
+    wait_for_fen(page, fen_after(SHORT, "e4", "e5", "Qh5", "Nc6"))  # 2… Nc6?, the first
     wait_until_idle(page)
     page.get_by_role("button", name="Next Black mistake ▶").click()
     wait_for_fen(page, fen_after(SHORT, "e4", "e5", "Qh5", "Nc6", "Bc4", "Nf6"))

@@ -26,7 +26,11 @@ import pytest
 from chessapp.analysis import build_game_analysis
 from chessapp.games import read_game
 from chessapp.viewmodel import GAMES_DIR_ENV
-from tests.e2e.conftest import Server, start_server
+from tests.e2e.conftest import (
+    Server,
+    start_server,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -102,12 +106,6 @@ def wait_for_ply(page: Any, game: chess.pgn.Game, ply: int) -> None:
             return
         page.wait_for_timeout(100)
     assert drawn_position(board_src(page)) == expected
-
-
-def wait_until_idle(page: Any) -> None:
-    """Wait for Streamlit's "running" indicator to be gone."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
 def nav_button(page: Any, name: str) -> Any:

@@ -37,6 +37,7 @@ from tests.e2e.conftest import (
     kill_server_hard,
     start_server,
     wait_for_stored_name,
+    wait_until_idle,
 )
 
 pytestmark = pytest.mark.e2e
@@ -53,11 +54,6 @@ SHORT = '[Event "Names"]\n[White "Anna"]\n[Black "Boris"]\n\n1. e4 e5 2. Nf3 *\n
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def wait_until_idle(page: Any) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
 def open_analysis(page: Any, server: Server, query: str = "") -> None:

@@ -37,6 +37,7 @@ from tests.e2e.conftest import (
     current_session,
     start_server,
     wait_for_new_session,
+    wait_until_idle,
     write_cafe_folder,
 )
 
@@ -164,11 +165,6 @@ def assert_inert(page: Any, watch: Watch) -> None:
 
 def page_text(page: Any) -> str:
     return str(page.locator("body").inner_text())
-
-
-def wait_until_idle(page: Any) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
 def download_pgn(page: Any, button_key: str) -> tuple[str, str]:
