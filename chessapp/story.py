@@ -803,7 +803,8 @@ def _p_decisive_for(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
         f"{'decisive' if holds else 'not decisive'} for {args[0]}.")
 
 
-def _judged(ctx: _Ctx, grades: tuple[Judgement, ...], label: str) -> _Outcome:
+def _analysed_move(ctx: _Ctx) -> tuple[PlyAnalysis, dict[str, str]] | _Outcome:
+    """The move's analysis and its eval figures, or the outcome that says why there are none."""
     if (early := _needs_move(ctx)) is not None:
         return early
     pa = ctx.ply_analysis()
@@ -811,6 +812,14 @@ def _judged(ctx: _Ctx, grades: tuple[Judgement, ...], label: str) -> _Outcome:
         return None, {}, "needs an engine analysis of this move"
     figures = _eval_figures(ctx, pa.mover)
     figures["win_chance_loss"] = f"{pa.verdict.win_chance_loss * 50:.0f} points"
+    return pa, figures
+
+
+def _judged(ctx: _Ctx, grades: tuple[Judgement, ...], label: str) -> _Outcome:
+    found = _analysed_move(ctx)
+    if len(found) == 3:
+        return found
+    pa, figures = found
     figures["judgement"] = pa.judgement.title if pa.judgement else "none"
     if pa.best_san:
         figures["best"] = pa.best_san
@@ -831,13 +840,10 @@ def _p_was_mistake(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
 
 
 def _p_no_error(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
-    if (early := _needs_move(ctx)) is not None:
-        return early
-    pa = ctx.ply_analysis()
-    if pa is None:
-        return None, {}, "needs an engine analysis of this move"
-    figures = _eval_figures(ctx, pa.mover)
-    figures["win_chance_loss"] = f"{pa.verdict.win_chance_loss * 50:.0f} points"
+    found = _analysed_move(ctx)
+    if len(found) == 3:
+        return found
+    pa, figures = found
     holds = pa.judgement is None or pa.judgement is Judgement.INACCURACY
     grade = pa.judgement.title.lower() if pa.judgement else "no error"
     return holds, figures, f"{pa.san}: {grade} by lichess thresholds."

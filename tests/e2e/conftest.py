@@ -237,3 +237,25 @@ def wait_until_idle(page: Any) -> None:
     with contextlib.suppress(Exception):
         page.wait_for_selector("[data-testid='stStatusWidget']", timeout=RUN_START_GRACE_MS)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
+#: The Analysis page's explore board (the components v2 element's root).
+EXPLORE_BOARD = ".xb"
+
+
+def open_analysis(page: Any, server: Server, query: str = "") -> None:
+    """Open the Analysis page (with an optional ``?query``) and wait for it to settle."""
+    page.goto(f"{server.url}/analysis{query}")
+    page.get_by_role("heading", name="Analysis", exact=True).wait_for()
+    wait_until_idle(page)
+
+
+def load_pgn(page: Any, text: str) -> str:
+    """Paste and load a PGN on the Analysis page; returns the new session's id."""
+    before = current_session(page)
+    page.get_by_label("PGN", exact=True).fill(text)
+    page.get_by_role("button", name="Load PGN").click()
+    session_id = wait_for_new_session(page, before)
+    page.locator(EXPLORE_BOARD).wait_for()
+    wait_until_idle(page)
+    return session_id

@@ -24,6 +24,8 @@ import pytest
 from chessapp.store import Store
 from tests.e2e.conftest import (
     Server,
+    load_pgn,
+    open_analysis,
     start_server,
     wait_until_idle,
 )
@@ -72,19 +74,6 @@ def store_of(data_dir: Path) -> Store:
     from chessapp.store import DB_NAME
 
     return Store(data_dir / DB_NAME)
-
-
-def open_analysis(page: Any, server: Server, query: str = "") -> None:
-    page.goto(f"{server.url}/analysis{query}")
-    page.get_by_role("heading", name="Analysis", exact=True).wait_for()
-    wait_until_idle(page)
-
-
-def load_pgn(page: Any, text: str) -> None:
-    page.get_by_label("PGN", exact=True).fill(text)
-    page.get_by_role("button", name="Load PGN").click()
-    page.locator(BOARD).wait_for()
-    wait_until_idle(page)
 
 
 def wait_for_fen(page: Any, fen: str) -> None:

@@ -35,6 +35,8 @@ from tests.e2e.conftest import (
     Server,
     engine_processes,
     kill_server_hard,
+    load_pgn,
+    open_analysis,
     start_server,
     wait_for_stored_name,
     wait_until_idle,
@@ -54,23 +56,6 @@ SHORT = '[Event "Names"]\n[White "Anna"]\n[Black "Boris"]\n\n1. e4 e5 2. Nf3 *\n
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def open_analysis(page: Any, server: Server, query: str = "") -> None:
-    page.goto(f"{server.url}/analysis{query}")
-    page.get_by_role("heading", name="Analysis", exact=True).wait_for()
-    wait_until_idle(page)
-
-
-def load_pgn(page: Any, text: str) -> str:
-    """Paste and load a PGN; returns the new session's id (from the URL)."""
-    page.get_by_label("PGN", exact=True).fill(text)
-    page.get_by_role("button", name="Load PGN").click()
-    page.locator(BOARD).wait_for()
-    wait_until_idle(page)
-    values = parse_qs(urlparse(page.url).query).get("session")
-    assert values, page.url
-    return values[0]
 
 
 def set_nodes(page: Any, nodes: int) -> None:
