@@ -33,7 +33,7 @@ import logging
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -626,10 +626,10 @@ def _parse(chunk: _Chunk) -> chess.pgn.Game:
 # --- Public readers ---------------------------------------------------------------------------
 
 
-def _scan_all(text: str, max_games: int) -> list[_Chunk]:
-    chunks: list[_Chunk] = []
+def _within_file_limits(chunks: Iterable[_Chunk], max_games: int) -> Iterator[_Chunk]:
+    """The chunks, raising :class:`LimitExceeded` once the file has too many games or moves."""
     moves = 0
-    for chunk in _chunks(text):
+    for chunk in chunks:
         if chunk.number > max_games:
             raise LimitExceeded(f"more than {max_games:,} games in one file",
                                 game=chunk.number, line=chunk.first_line)
@@ -637,7 +637,11 @@ def _scan_all(text: str, max_games: int) -> list[_Chunk]:
         if moves > MAX_MOVES_PER_FILE:
             raise LimitExceeded(f"more than {MAX_MOVES_PER_FILE:,} moves in one file",
                                 game=chunk.number, line=chunk.first_line)
-        chunks.append(chunk)
+        yield chunk
+
+
+def _scan_all(text: str, max_games: int) -> list[_Chunk]:
+    chunks = list(_within_file_limits(_chunks(text), max_games))
     if not chunks:
         raise BadInput("no game found")
     return chunks
@@ -758,15 +762,7 @@ def validate_text(text: str) -> list[BadInput]:
     problems: list[BadInput] = []
     try:
         splitter = _chunks(_check_text(text))
-        moves = 0
-        for chunk in splitter:
-            if chunk.number > MAX_GAMES_PER_FILE:
-                raise LimitExceeded(f"more than {MAX_GAMES_PER_FILE:,} games in one file",
-                                    game=chunk.number, line=chunk.first_line)
-            moves += chunk.moves
-            if moves > MAX_MOVES_PER_FILE:
-                raise LimitExceeded(f"more than {MAX_MOVES_PER_FILE:,} moves in one file",
-                                    game=chunk.number, line=chunk.first_line)
+        for chunk in _within_file_limits(splitter, MAX_GAMES_PER_FILE):
             try:
                 _parse(chunk)
             except BadInput as exc:
