@@ -20,8 +20,7 @@ through :func:`plain` before Markdown, or into dataframes and text widgets.
 from __future__ import annotations
 
 import logging
-import os
-import re
+from collections.abc import Callable
 from typing import Any
 
 import chess
@@ -43,57 +42,10 @@ log = logging.getLogger(__name__)
 #: How often the engine panel polls a running analysis.
 POLL_S = 1.0
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+|<>~:$])")
-
-
-def plain(text: object) -> str:
-    """User text made inert for Streamlit Markdown: every special character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
-
-
-# --- Shared resources -------------------------------------------------------------------------
-
-
-@st.cache_resource(show_spinner=False)
-def _store_at(directory: str) -> Any:
-    from pathlib import Path
-
-    from chessapp.store import DB_NAME, Store
-
-    return Store(Path(directory) / DB_NAME)
-
-
-def _store() -> Any:
-    """The process's Store for the current data directory (one per directory, so tests
-    that point CHESSAPP_DATA_DIR elsewhere get their own)."""
-    from chessapp.store import data_dir
-
-    return _store_at(str(data_dir()))
-
-
-def store_or_none() -> Any:
-    try:
-        store = _store()
-    except ChessAppError as exc:
-        st.error(f"Saved sessions are unavailable: {exc}")
-        return None
-    if store.recovered_from:
-        # An unreadable data file was moved aside when the store opened: say so (and
-        # where it went) for as long as this server runs, not only to the first visitor.
-        st.warning(plain(store.recovered_from))
-    return store
-
-
-@st.cache_resource(ttl=60, show_spinner=False)
-def _cached_engine_status(path: str | None, env_path: str | None) -> Any:
-    from chessapp.engine import engine_status
-
-    return engine_status(path)
-
-
-def _engine_status(path: str | None) -> Any:
-    # STOCKFISH_PATH is part of the key: find_engine reads it.
-    return _cached_engine_status(path, os.environ.get("STOCKFISH_PATH"))
+plain = widgets.plain
+_store = widgets.shared_store
+store_or_none = widgets.store_or_none
+_engine_status = widgets.engine_status
 
 
 def _evaluator(settings: model.AnalysisSettings) -> Any:
@@ -434,21 +386,22 @@ def _play(session: AnalysisSession, path: NodePath, move: chess.Move) -> None:
     session.save(_store())
 
 
-def _on_board_move(session: AnalysisSession, path: NodePath, uci: str) -> None:
+def _play_parsed(session: AnalysisSession, path: NodePath,
+                 parse: Callable[[chess.Board], chess.Move]) -> None:
+    """Play the move ``parse`` reads off the position at ``path``, or flash why not."""
     try:
-        board = model.node_at(session.game, path).board()
-        _play(session, path, model.move_from_click(board, uci))
+        _play(session, path, parse(model.node_at(session.game, path).board()))
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"That move cannot be played: {exc}")
+
+
+def _on_board_move(session: AnalysisSession, path: NodePath, uci: str) -> None:
+    _play_parsed(session, path, lambda board: model.move_from_click(board, uci))
 
 
 def _on_san(session: AnalysisSession, path: NodePath) -> None:
     text = str(st.session_state.get(K.SAN) or "")
-    try:
-        board = model.node_at(session.game, path).board()
-        _play(session, path, model.parse_move(board, text))
-    except ChessAppError as exc:
-        state.push_analysis_flash("error", f"That move cannot be played: {exc}")
+    _play_parsed(session, path, lambda board: model.parse_move(board, text))
 
 
 def _on_main_line(session: AnalysisSession, path: NodePath) -> None:

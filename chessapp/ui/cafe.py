@@ -183,20 +183,6 @@ def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
 # --- Re-analysis with the real engine (a polling fragment) --------------------------------
 
 
-@st.cache_resource(ttl=60, show_spinner=False)
-def _engine_status() -> object:
-    from chessapp.engine import engine_status
-
-    return engine_status()
-
-
-@st.cache_resource(show_spinner=False)
-def _store() -> object:
-    from chessapp.store import Store
-
-    return Store()
-
-
 def _start_job(view: CafeView) -> None:
     from chessapp.analysis import main_line_boards
     from chessapp.engine import EngineConfig, shared_pool
@@ -205,7 +191,9 @@ def _start_job(view: CafeView) -> None:
     from chessapp.store import Store
 
     nodes = int(st.session_state.get(state.CAFE_REANALYSE_NODES, DEFAULT_NODES))
-    store = _store()
+    store = widgets.store_or_none()
+    if store is None:
+        return
     assert isinstance(store, Store)
     job = AnalysisJob(main_line_boards(view.game), shared_pool(EngineConfig.from_env()),
                       SearchLimit(nodes=nodes), cache=store, name="cafe")
@@ -234,7 +222,7 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
         st.rerun()
     if running != registered_running:
         st.rerun()  # start or stop polling
-    status = _engine_status()
+    status = widgets.engine_status()
     available = bool(getattr(status, "available", False))
     if view.analysis is not None:
         a = view.analysis

@@ -14,6 +14,7 @@ Streamlit's Markdown with HTML disabled; charts are Vega-Lite specs.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -54,6 +55,56 @@ def plain(text: object) -> str:
     every special character shows the text exactly as written.
     """
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+# --- Resources shared by the pages -------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _store_at(directory: str) -> Any:
+    from pathlib import Path
+
+    from chessapp.store import DB_NAME, Store
+
+    return Store(Path(directory) / DB_NAME)
+
+
+def shared_store() -> Any:
+    """The process's one Store for the current data directory, for every page.
+
+    One per directory, so tests that point CHESSAPP_DATA_DIR elsewhere get their own.
+    """
+    from chessapp.store import data_dir
+
+    return _store_at(str(data_dir()))
+
+
+def store_or_none() -> Any:
+    """The shared Store, or None with an error shown; says so if a bad file was moved aside."""
+    from chessapp.errors import ChessAppError
+
+    try:
+        store = shared_store()
+    except ChessAppError as exc:
+        st.error(f"Saved sessions are unavailable: {plain(exc)}")
+        return None
+    if store.recovered_from:
+        # Shown for as long as this server runs, not only to the first visitor.
+        st.warning(plain(store.recovered_from))
+    return store
+
+
+@st.cache_resource(ttl=60, show_spinner=False)
+def _cached_engine_status(path: str | None, env_path: str | None) -> Any:
+    from chessapp.engine import engine_status as probe
+
+    return probe(path)
+
+
+def engine_status(path: str | None = None) -> Any:
+    """The engine's status, probed at most once a minute per (path, STOCKFISH_PATH)."""
+    # STOCKFISH_PATH is part of the key: find_engine reads it.
+    return _cached_engine_status(path, os.environ.get("STOCKFISH_PATH"))
+
 
 # --- Board and eval bar ------------------------------------------------------------
 
