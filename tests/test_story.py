@@ -92,10 +92,10 @@ def test_narration_and_shapes_by_ply(track: story.StoryTrack) -> None:
 
 
 def test_timeline_is_dated_and_linked(track: story.StoryTrack) -> None:
-    years = [event.year for event in track.timeline]
+    years = [int(event.date[:4]) for event in track.timeline]
     assert years == [1913, 1917, 1918, 1924, 1927, 1928, 1929, 1940]
     assert years == sorted(years)
-    linked = {event.year: event.segment for event in track.timeline if event.segment}
+    linked = {int(event.date[:4]): event.segment for event in track.timeline if event.segment}
     assert linked == {1913: "corner-table", 1918: "b1", 1924: "b2", 1928: "b2", 1929: "b4",
                       1940: "b4"}
 

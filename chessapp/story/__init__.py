@@ -1,0 +1,68 @@
+"""A game's narration: the story-track format, its checkable claims, and the engine's notes.
+
+* :mod:`chessapp.story.track`: the format (``games/*.story.toml``), parsing and validation;
+* :mod:`chessapp.story.claims`: the claims a narration stands on, checked with python-chess
+  and an analysis (one :data:`~chessapp.story.claims.CLAIM_SPECS` table);
+* :mod:`chessapp.story.notes`: the engine's honest reading, templates filled with numbers.
+
+Everything here is pure: no engine is started.
+"""
+
+from __future__ import annotations
+
+from chessapp.story.claims import (
+    CLAIM_SPECS,
+    DECISIVE_CP,
+    PIECE_VALUES,
+    Claim,
+    ClaimKind,
+    ClaimResult,
+    ClaimSpec,
+    centre_distance,
+    check_claim,
+    check_track,
+    hero_color,
+    material,
+)
+from chessapp.story.notes import engine_reading, segment_engine_note
+from chessapp.story.track import (
+    NOTE_FIELDS,
+    Act,
+    Episode,
+    Segment,
+    StoryTrack,
+    TimelineEvent,
+    load_track,
+    narration_by_ply,
+    parse_track,
+    segment_for_ply,
+    shapes_by_ply,
+)
+
+__all__ = [
+    "CLAIM_SPECS",
+    "DECISIVE_CP",
+    "NOTE_FIELDS",
+    "PIECE_VALUES",
+    "Act",
+    "Claim",
+    "ClaimKind",
+    "ClaimResult",
+    "ClaimSpec",
+    "Episode",
+    "Segment",
+    "StoryTrack",
+    "TimelineEvent",
+    "centre_distance",
+    "check_claim",
+    "check_track",
+    "engine_reading",
+    "hero_color",
+    "load_track",
+    "material",
+    "narration_by_ply",
+    "parse_track",
+    "segment_engine_note",
+    "segment_for_ply",
+    "shapes_by_ply",
+]

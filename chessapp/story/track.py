@@ -1,0 +1,406 @@
+"""The story-track format: episode, acts, segments, timeline (``games/*.story.toml``).
+
+A story track is data, documented in ``docs/story-format.md``, parsed with the
+standard library's ``tomllib`` and validated here. Every malformed field raises
+:class:`~chessapp.errors.StoryError` whose message starts with the field's
+path, e.g. ``segments[2].plies: ...``.
+
+Plies follow the rest of the app: ply N is the position after N half-moves
+(ply 0 is the start) and "the move of ply N" is the N-th half-move. A
+segment's claims are evaluated at its *last* ply, i.e. about the move that
+produced that position; :mod:`chessapp.story.claims` checks them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chess
+
+from chessapp.errors import StoryError
+from chessapp.shapes import Shape
+from chessapp.story.claims import COLOR_NAMES, ID_PATTERN, Claim, ClaimKind
+
+log = logging.getLogger(__name__)
+
+#: A date as precise as the history knows it: "1913", "1913-01" or "1913-01-31".
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+#: Placeholders in engine notes: ``{b2.eval_after}`` = field ``eval_after`` of segment ``b2``.
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_-]*)\.([a-z_]+)\}")
+
+#: Fields a note placeholder may use, ``{segment_id.field}``; chessapp.story.notes fills them.
+NOTE_FIELDS: frozenset[str] = frozenset({
+    "san", "mover", "eval_before", "eval_after", "best", "judgement", "swing",
+    "hero_win_before", "hero_win_after", "cp_loss", "accuracy",
+})
+
+# --- The records ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    title: str
+    show: str
+    air_date: dt.date
+    hero: str  # the key claims use for the narrated player, e.g. "lev"
+    hero_name: str  # how the PGN headers spell him, e.g. "Bronstein, Lev (Leon Trotsky)"
+    hero_color: chess.Color | None  # explicit, or None: found from the PGN headers
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    id: str
+    title: str
+    date: str  # "1918", "1928-01" or "1928-01-31"
+    place: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    id: str
+    act: str
+    date: str
+    place: str
+    narration: str
+    first_ply: int
+    last_ply: int
+    metaphor: str
+    shapes: tuple[Shape, ...]
+    claims: tuple[Claim, ...]
+    engine_note: str | None = None
+
+    @property
+    def plies(self) -> range:
+        return range(self.first_ply, self.last_ply + 1)
+
+    @property
+    def claim_ply(self) -> int:
+        """The ply the claims speak about: the segment's last ply."""
+        return self.last_ply
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    date: str
+    place: str
+    title: str
+    segment: str | None = None  # the segment (beat) this event is linked to
+
+
+
+@dataclass(frozen=True, slots=True)
+class StoryTrack:
+    episode: Episode
+    acts: tuple[Act, ...]
+    segments: tuple[Segment, ...]
+    timeline: tuple[TimelineEvent, ...]
+    reading: tuple[str, ...] = ()  # templates of the engine's honest reading
+    source: str = "<string>"
+
+    @property
+    def hero(self) -> str:
+        return self.episode.hero
+
+    @property
+    def last_ply(self) -> int:
+        return max(s.last_ply for s in self.segments)
+
+    def act(self, act_id: str) -> Act:
+        for act in self.acts:
+            if act.id == act_id:
+                return act
+        raise KeyError(act_id)
+
+    def segment(self, segment_id: str) -> Segment:
+        for seg in self.segments:
+            if seg.id == segment_id:
+                return seg
+        raise KeyError(segment_id)
+
+
+# --- Parsing and validation -------------------------------------------------------------
+
+
+def load_track(path: Path | str) -> StoryTrack:
+    """Read and validate a ``.story.toml`` file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StoryError(f"cannot read story track: {exc.strerror or exc}", token=str(p)) from exc
+    return parse_track(text, source=str(p))
+
+
+def parse_track(text: str, *, source: str = "<string>") -> StoryTrack:
+    """Parse and validate a story track; errors name the field that is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StoryError(f"{source}: not valid TOML: {exc}") from exc
+    return _build_track(data, source)
+
+
+def _err(path: str, reason: str) -> StoryError:
+    return StoryError(f"{path}: {reason}")
+
+
+def _table(data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    if value is None:
+        raise _err(path, "missing table")
+    if not isinstance(value, dict):
+        raise _err(path, f"must be a table, not {type(value).__name__}")
+    return value
+
+
+def _tables(data: Mapping[str, Any], key: str, *, required: bool = True) -> list[Mapping[str, Any]]:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _err(key, "missing (expected an array of tables [[" + key + "]])")
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _err(key, "must be an array of tables [[" + key + "]]")
+    if required and not value:
+        raise _err(key, "must not be empty")
+    return value
+
+
+def _str(data: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _err(f"{path}.{key}", "missing field")
+        return None
+    if not isinstance(value, str):
+        raise _err(f"{path}.{key}", f"must be a string, not {type(value).__name__}")
+    if required and not value.strip():
+        raise _err(f"{path}.{key}", "must not be empty")
+    return value.strip()
+
+
+def _req(data: Mapping[str, Any], key: str, path: str) -> str:
+    value = _str(data, key, path)
+    assert value is not None
+    return value
+
+
+def _id(data: Mapping[str, Any], key: str, path: str) -> str:
+    value = _req(data, key, path)
+    if not ID_PATTERN.match(value):
+        raise _err(f"{path}.{key}", f"{value!r} must be lower-case letters, digits, '-' or '_'")
+    return value
+
+
+def _date(data: Mapping[str, Any], key: str, path: str) -> str:
+    raw = data.get(key)
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        return raw.isoformat()
+    value = _req(data, key, path)
+    try:
+        _date_key(value)
+    except ValueError as exc:
+        raise _err(f"{path}.{key}",
+                   f"{value!r} is not YYYY, YYYY-MM or YYYY-MM-DD ({exc})") from exc
+    return value
+
+
+def _date_key(text: str) -> tuple[int, int, int]:
+    match = _DATE.match(text)
+    if match is None:
+        raise ValueError("bad format")
+    year, month, day = int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1)
+    dt.date(year, month, day)  # raises ValueError on month 13 or day 32
+    return year, int(match.group(2) or 0), int(match.group(3) or 0)
+
+
+def _build_track(data: Mapping[str, Any], source: str) -> StoryTrack:
+    episode = _build_episode(_table(data, "episode", "episode"))
+    acts = tuple(_build_act(t, f"acts[{i}]") for i, t in enumerate(_tables(data, "acts")))
+    act_ids = [a.id for a in acts]
+    _unique(act_ids, "acts")
+    segments = tuple(
+        _build_segment(t, f"segments[{i}]", set(act_ids))
+        for i, t in enumerate(_tables(data, "segments"))
+    )
+    seg_ids = [s.id for s in segments]
+    _unique(seg_ids, "segments")
+    previous = -1
+    for i, seg in enumerate(segments):
+        if seg.first_ply != previous + 1:
+            what = "overlaps" if seg.first_ply <= previous else "leaves a gap after"
+            raise _err(f"segments[{i}].plies",
+                       f"starts at ply {seg.first_ply} but {what} ply {previous}: segments must "
+                       "cover consecutive plies from 0, in order")
+        previous = seg.last_ply
+    timeline = tuple(
+        _build_event(t, f"timeline[{i}]", set(seg_ids))
+        for i, t in enumerate(_tables(data, "timeline", required=False))
+    )
+    reading: tuple[str, ...] = ()
+    if "engine_reading" in data:
+        reading_table = _table(data, "engine_reading", "engine_reading")
+        lines = reading_table.get("lines")
+        if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+            raise _err("engine_reading.lines", "must be an array of strings")
+        for j, line in enumerate(lines):
+            _check_template(line, f"engine_reading.lines[{j}]", set(seg_ids))
+        reading = tuple(lines)
+    for i, seg in enumerate(segments):
+        if seg.engine_note is not None:
+            _check_template(seg.engine_note, f"segments[{i}].engine_note", set(seg_ids))
+    track = StoryTrack(episode, acts, segments, timeline, reading, source)
+    log.debug("story track %s: %d segments, plies 0..%d", source, len(segments), track.last_ply)
+    return track
+
+
+def _unique(ids: list[str], path: str) -> None:
+    seen: set[str] = set()
+    for i, x in enumerate(ids):
+        if x in seen:
+            raise _err(f"{path}[{i}].id", f"duplicate id {x!r}")
+        seen.add(x)
+
+
+def _build_episode(t: Mapping[str, Any]) -> Episode:
+    air = t.get("air_date")
+    if air is None:
+        raise _err("episode.air_date", "missing field")
+    if not isinstance(air, dt.date) or isinstance(air, dt.datetime):
+        raise _err("episode.air_date", "must be a TOML date such as 2023-01-31 (no quotes)")
+    color_name = _str(t, "hero_color", "episode", required=False)
+    color: chess.Color | None = None
+    if color_name is not None:
+        if color_name not in COLOR_NAMES:
+            raise _err("episode.hero_color", f"{color_name!r} must be 'white' or 'black'")
+        color = COLOR_NAMES[color_name]
+    hero = _id(t, "hero", "episode")
+    if hero in ("white", "black", "opponent"):
+        raise _err("episode.hero", f"{hero!r} is reserved; name the player, e.g. 'lev'")
+    return Episode(
+        title=_req(t, "title", "episode"),
+        show=_req(t, "show", "episode"),
+        air_date=air,
+        hero=hero,
+        hero_name=_req(t, "hero_name", "episode"),
+        hero_color=color,
+        summary=_str(t, "summary", "episode", required=False) or "",
+    )
+
+
+def _build_act(t: Mapping[str, Any], path: str) -> Act:
+    return Act(id=_id(t, "id", path), title=_req(t, "title", path), date=_date(t, "date", path),
+               place=_req(t, "place", path))
+
+
+def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segment:
+    seg_id = _id(t, "id", path)
+    act = _req(t, "act", path)
+    if act not in act_ids:
+        raise _err(f"{path}.act", f"unknown act {act!r} (known: {', '.join(sorted(act_ids))})")
+    first, last = _plies(t.get("plies"), f"{path}.plies")
+    narration = _req(t, "narration", path)
+    metaphor = _str(t, "metaphor", path, required=False) or ""
+    shapes = _list_of_str(t, "shapes", path)
+    parsed_shapes: list[Shape] = []
+    for j, text in enumerate(shapes):
+        try:
+            parsed_shapes.append(Shape.parse(text))
+        except ValueError as exc:
+            raise _err(f"{path}.shapes[{j}]",
+                       f"{text!r} is not a shape like 'Gg1f3' (arrow) or 'Rd5' (circle)") from exc
+    claims: list[Claim] = []
+    for j, text in enumerate(_list_of_str(t, "claims", path)):
+        try:
+            claim = Claim.parse(text)
+            ClaimKind.validate(claim)
+        except ValueError as exc:
+            raise _err(f"{path}.claims[{j}]", str(exc)) from exc
+        claims.append(claim)
+    return Segment(
+        id=seg_id, act=act, date=_date(t, "date", path), place=_req(t, "place", path),
+        narration=narration, first_ply=first, last_ply=last, metaphor=metaphor,
+        shapes=tuple(parsed_shapes), claims=tuple(claims),
+        engine_note=_str(t, "engine_note", path, required=False),
+    )
+
+
+def _plies(value: Any, path: str) -> tuple[int, int]:
+    if value is None:
+        raise _err(path, "missing field (a ply number or [first, last])")
+    if isinstance(value, bool):
+        raise _err(path, "must be a ply number or [first, last], not a boolean")
+    if isinstance(value, int):
+        first = last = value
+    elif isinstance(value, list) and len(value) == 2 and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        first, last = value
+    else:
+        raise _err(path, f"must be a ply number or [first, last], not {value!r}")
+    if first < 0 or last < 0:
+        raise _err(path, "plies must be >= 0 (ply 0 is the starting position)")
+    if first > last:
+        raise _err(path, f"first ply {first} is after last ply {last}")
+    return first, last
+
+
+def _list_of_str(t: Mapping[str, Any], key: str, path: str) -> list[str]:
+    value = t.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _err(f"{path}.{key}", "must be an array of strings")
+    return value
+
+
+def _build_event(t: Mapping[str, Any], path: str, seg_ids: set[str]) -> TimelineEvent:
+    segment = _str(t, "segment", path, required=False)
+    if segment is not None and segment not in seg_ids:
+        raise _err(f"{path}.segment", f"unknown segment {segment!r}")
+    return TimelineEvent(date=_date(t, "date", path), place=_req(t, "place", path),
+                         title=_req(t, "title", path), segment=segment)
+
+
+def _check_template(text: str, path: str, seg_ids: set[str]) -> None:
+    for match in PLACEHOLDER.finditer(text):
+        seg, name = match.group(1), match.group(2)
+        if seg not in seg_ids:
+            raise _err(path, f"placeholder {match.group(0)} names unknown segment {seg!r}")
+        if name not in NOTE_FIELDS:
+            raise _err(path, f"placeholder {match.group(0)}: unknown field {name!r} "
+                             f"(known: {', '.join(sorted(NOTE_FIELDS))})")
+    stripped = PLACEHOLDER.sub("", text)
+    if "{" in stripped or "}" in stripped:
+        raise _err(path, "braces are only allowed in placeholders like {b2.eval_after}")
+
+
+# --- Lookups by ply ------------------------------------------------------------------------
+
+
+def segment_for_ply(track: StoryTrack, ply: int) -> Segment | None:
+    for seg in track.segments:
+        if seg.first_ply <= ply <= seg.last_ply:
+            return seg
+    return None
+
+
+def narration_by_ply(track: StoryTrack) -> dict[int, str]:
+    """Each segment's narration at its first ply (for PGN comments: one comment per segment)."""
+    return {seg.first_ply: seg.narration for seg in track.segments}
+
+
+def shapes_by_ply(track: StoryTrack) -> dict[int, tuple[Shape, ...]]:
+    """Every ply of every segment with shapes, so the board shows them throughout the segment."""
+    out: dict[int, tuple[Shape, ...]] = {}
+    for seg in track.segments:
+        if seg.shapes:
+            for ply in seg.plies:
+                out[ply] = seg.shapes
+    return out
