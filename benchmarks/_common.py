@@ -18,7 +18,7 @@ from pathlib import Path
 import chess
 import chess.pgn
 
-from chessapp import analysis, engine
+from chessapp import engine, tree
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -35,7 +35,7 @@ def read_game(path: Path) -> chess.pgn.Game:
 
 def searched_positions(game: chess.pgn.Game) -> list[chess.Board]:
     """The positions an analysis sends to the engine (finished positions are not)."""
-    return [b for b in analysis.main_line_boards(game) if not b.is_game_over()]
+    return [b for b in tree.main_line_boards(game) if not b.is_game_over()]
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> tuple[float, list[float]]:

@@ -33,7 +33,15 @@ import chess
 import chess.pgn
 
 from chessapp.errors import EngineCrashed
-from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+from chessapp.evals import (
+    EngineIdentity,
+    EngineLine,
+    PositionEval,
+    SearchLimit,
+    WhiteEval,
+    terminal_eval,
+)
+from chessapp.tree import main_line_boards, san_line
 
 log = logging.getLogger(__name__)
 
@@ -383,10 +391,8 @@ class GameAnalysis:
         summary = self.summary()
         return {
             "headers": dict(self.headers),
-            "engine": {"name": self.engine.name, "threads": self.engine.threads,
-                       "hash_mb": self.engine.hash_mb},
-            "limit": {"nodes": self.limit.nodes, "depth": self.limit.depth,
-                      "movetime_ms": self.limit.movetime_ms},
+            "engine": self.engine.to_json(),
+            "limit": self.limit.to_json(),
             "multipv": self.multipv,
             "start": {"fen": self.start_fen, "eval": self.initial.eval.to_json()},
             "plies": [p.to_json() for p in self.plies],
@@ -401,11 +407,8 @@ class GameAnalysis:
         Judgements, accuracy and losses are recomputed from the stored evals,
         so a report can never disagree with the math in this module.
         """
-        limit_data = data["limit"]
-        limit = SearchLimit(nodes=limit_data.get("nodes"), depth=limit_data.get("depth"),
-                            movetime_ms=limit_data.get("movetime_ms"))
-        eng = data["engine"]
-        identity = EngineIdentity(eng["name"], eng.get("threads", 1), eng.get("hash_mb", 16))
+        limit = SearchLimit.from_json(data["limit"])
+        identity = EngineIdentity.from_json(data["engine"])
         board = chess.Board(data["start"]["fen"])
         game = chess.pgn.Game.from_board(board)
         game.headers.update(data.get("headers", {}))
@@ -462,29 +465,6 @@ MAX_SKIPPED_POSITIONS = 2
 
 #: progress(done, total): positions finished so far, out of all positions.
 Progress = Callable[[int, int], None]
-
-
-def terminal_eval(
-    board: chess.Board, engine: EngineIdentity, limit: SearchLimit
-) -> PositionEval | None:
-    """A finished position needs no engine: checkmate is mate 0, a draw is 0.00."""
-    if board.is_checkmate():
-        ev = WhiteEval.checkmate(board.turn)
-    elif board.is_stalemate() or board.is_insufficient_material():
-        ev = WhiteEval(cp=0)
-    else:
-        return None
-    return PositionEval(board.fen(), (EngineLine(ev, ()),), engine, limit)
-
-
-def main_line_boards(game: chess.pgn.Game) -> list[chess.Board]:
-    """The position before the first move, then after each main-line move."""
-    board = game.board()
-    boards = [board.copy(stack=False)]
-    for move in game.mainline_moves():
-        board.push(move)
-        boards.append(board.copy(stack=False))
-    return boards
 
 
 def evaluate_positions(
@@ -608,7 +588,7 @@ def build_game_analysis(
             best=best_pv[0] if best_pv else None,
             best_san=before_board.san(best_pv[0]) if best_pv else None,
             pv=best_pv,
-            pv_san=tuple(_san_line(before_board, best_pv)),
+            pv_san=tuple(san_line(before_board, best_pv)),
             lines_after=after.lines,
             verdict=verdict,
             accuracy=100.0 if note else move_accuracy(win_b, win_a),
@@ -625,17 +605,6 @@ def build_game_analysis(
         limit=first.limit,
         multipv=multipv,
     )
-
-
-def _san_line(board: chess.Board, moves: Sequence[chess.Move]) -> list[str]:
-    board = board.copy(stack=False)
-    out = []
-    for move in moves:
-        if not board.is_legal(move):
-            break
-        out.append(board.san(move))
-        board.push(move)
-    return out
 
 
 def analyse_game(

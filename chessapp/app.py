@@ -17,12 +17,11 @@ UI = Path(__file__).resolve().parent / "ui"
 
 
 def pages() -> list[st.Page]:
-    found = [st.Page(UI / "cafe.py", title="Café 1913", icon=":material/local_cafe:", default=True)]
-    # The analysis page lands separately; until its file exists the app is one page.
-    if (UI / "analysis.py").exists():
-        found.append(st.Page(UI / "analysis.py", title="Analysis", icon=":material/query_stats:",
-                             url_path="analysis"))
-    return found
+    return [
+        st.Page(UI / "cafe.py", title="Café 1913", icon=":material/local_cafe:", default=True),
+        st.Page(UI / "analysis.py", title="Analysis", icon=":material/query_stats:",
+                url_path="analysis"),
+    ]
 
 
 def main() -> None:

@@ -24,14 +24,11 @@ import chess.pgn
 from chessapp import __version__, analysis, games
 from chessapp.errors import BadInput, ChessAppError, EngineError
 from chessapp.evals import SearchLimit
+from chessapp.settings import DEFAULT_NODES, MAX_MULTIPV
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 2, 3, 130
-#: The default search per position. lichess's fishnet spends 1,000,000 nodes on
-#: a requested analysis; 200,000 is about 0.15 s of Stockfish 15.1 on one core
-#: and already judges club games the same way.
-DEFAULT_NODES = 200_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"nodes per position (default {DEFAULT_NODES:,})")
     lim.add_argument("--depth", type=_positive, metavar="D", help="depth per position")
     lim.add_argument("--movetime", type=_positive, metavar="MS", help="milliseconds per position")
-    an.add_argument("--multipv", type=int, default=1, choices=range(1, 6), metavar="K",
-                    help="engine lines per position, 1-5 (default 1)")
+    an.add_argument("--multipv", type=int, default=1, choices=range(1, MAX_MULTIPV + 1),
+                    metavar="K", help=f"engine lines per position, 1-{MAX_MULTIPV} (default 1)")
     an.add_argument("--workers", type=_positive, metavar="W",
                     help="engine processes (default: CPU cores, or CHESSAPP_ENGINE_POOL)")
     an.add_argument("--threads", type=_positive, metavar="T", help="threads per engine (default 1)")
@@ -159,21 +156,7 @@ def _looks_like_fen(text: str) -> bool:
 
 
 def _read_text(source: str) -> str:
-    if source == "-":
-        data = sys.stdin.buffer.read(games.MAX_PGN_BYTES + 1)
-        if len(data) > games.MAX_PGN_BYTES:
-            raise BadInput(f"input is larger than {games.MAX_PGN_BYTES:,} bytes")
-        return games.decode_pgn(data)
-    path = Path(source)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from None
-    if not path.is_file():
-        raise BadInput(f"{source} is not a file")
-    if size > games.MAX_PGN_BYTES:
-        raise BadInput(f"{source} is {size:,} bytes; the limit is {games.MAX_PGN_BYTES:,}")
-    return games.decode_pgn(path.read_bytes())
+    return games.read_pgn_file(source, stdin=sys.stdin.buffer)
 
 
 # --- analyze ---------------------------------------------------------------------------

@@ -72,14 +72,20 @@ from typing import Any
 import chess
 import chess.engine
 
-from chessapp.analysis import terminal_eval
 from chessapp.errors import (
     BadInput,
     EngineCrashed,
     EngineTimeout,
     EngineUnavailable,
 )
-from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+from chessapp.evals import (
+    EngineIdentity,
+    EngineLine,
+    PositionEval,
+    SearchLimit,
+    WhiteEval,
+    terminal_eval,
+)
 
 __all__ = [
     "EngineConfig",
@@ -291,10 +297,18 @@ def _exit_code(engine: chess.engine.SimpleEngine) -> int | str:
 
 
 def _signal_group(engine: chess.engine.SimpleEngine, signum: signal.Signals) -> None:
-    """Signal the engine's process group (it leads its own session, so that is just the engine)."""
+    """Signal the engine's process group (it leads its own session, so that is just the engine).
+
+    An engine without a process id (an in-process fake) gets the signal through
+    its transport.
+    """
+    if engine.returncode.done():
+        return
     pid = _pid_of(engine)
-    if pid is not None and not engine.returncode.done():
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if pid is None:
+            engine.transport.send_signal(signum)
+        else:
             os.killpg(pid, signum)
 
 
@@ -342,6 +356,11 @@ def _pdeathsig_preexec() -> Callable[[], None] | None:
 
 
 _PREEXEC = _pdeathsig_preexec()
+
+
+#: How a pool starts one engine: ``launch(path, startup_timeout_s)``. The default
+#: starts a real process; tests pass an in-process fake (tests/fakes/inprocess.py).
+Launch = Callable[[str, float], chess.engine.SimpleEngine]
 
 
 def _popen_uci(path: str, timeout: float) -> chess.engine.SimpleEngine:
@@ -430,11 +449,14 @@ class EnginePool:
     """
 
     def __init__(self, config: EngineConfig | None = None, *,
-                 budget: _ProcessBudget | None = None) -> None:
+                 budget: _ProcessBudget | None = None, launch: Launch | None = None) -> None:
         self._config = config if config is not None else EngineConfig.from_env()
+        self._launch: Launch = _popen_uci if launch is None else launch
         #: The process-wide budget of shared pools (None: bounded by ``workers`` only).
         self._budget = budget
-        self._path = find_engine(self._config.path)
+        # A launch seam starts what it likes: the path is its business, not a file to find.
+        self._path = find_engine(self._config.path) if launch is None else (
+            self._config.path or "in-process")
         self._slots: queue.LifoQueue[_Slot] = queue.LifoQueue()
         self._all_slots = [_Slot(i) for i in range(self._config.workers)]
         for slot in reversed(self._all_slots):
@@ -498,6 +520,12 @@ class EnginePool:
         assert self._name is not None
         return EngineIdentity(self._name, threads=self._config.threads,
                               hash_mb=self._config.hash_mb)
+
+    @property
+    def running(self) -> int:
+        """How many of this pool's engines are running (process or not)."""
+        return sum(1 for slot in self._all_slots
+                   if slot.engine is not None and not slot.engine.returncode.done())
 
     def alive_pids(self) -> list[int]:
         """The process ids of this pool's running engines (for tests and status pages)."""
@@ -567,7 +595,7 @@ class EnginePool:
 
     def _start_process(self) -> chess.engine.SimpleEngine:
         try:
-            engine = _popen_uci(self._path, self._config.startup_timeout_s)
+            engine = self._launch(self._path, self._config.startup_timeout_s)
         except OSError as exc:  # not found, not executable, wrong format
             raise EngineUnavailable(
                 f"cannot start the engine {self._path!r}: {exc}. {INSTALL_ADVICE}") from exc
@@ -807,8 +835,12 @@ class EngineStatus:
     message: str
 
 
-_status_cache: dict[tuple[str, float], EngineStatus] = {}
+#: The one engine-status cache: (binary, mtime) -> (status, when probed).
+_status_cache: dict[tuple[str, float], tuple[EngineStatus, float]] = {}
 _status_lock = threading.Lock()
+#: A binary that failed to start is probed again after this long (it may be fixed);
+#: one that works is trusted until the file changes.
+STATUS_RETRY_S = 60.0
 
 
 def engine_status(path: str | None = None) -> EngineStatus:
@@ -827,11 +859,11 @@ def engine_status(path: str | None = None) -> EngineStatus:
         return EngineStatus(False, found, None, f"cannot read {found!r}: {exc}")
     with _status_lock:
         cached = _status_cache.get(key)
-        if cached is not None:
-            return cached
+        now = time.monotonic()
+        if cached is not None and (cached[0].available or now - cached[1] < STATUS_RETRY_S):
+            return cached[0]
         status = _probe(found)
-        if status.available:
-            _status_cache[key] = status
+        _status_cache[key] = (status, now)
         return status
 
 

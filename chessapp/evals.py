@@ -15,7 +15,14 @@ from typing import Any
 import chess
 import chess.engine
 
-__all__ = ["EngineIdentity", "EngineLine", "PositionEval", "SearchLimit", "WhiteEval"]
+__all__ = [
+    "EngineIdentity",
+    "EngineLine",
+    "PositionEval",
+    "SearchLimit",
+    "WhiteEval",
+    "terminal_eval",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +149,23 @@ class SearchLimit:
             return cls(movetime_ms=number)
         raise ValueError(f"not a search limit: {key!r}")
 
+    def to_json(self) -> dict[str, int | None]:
+        """The report's form: ``{"nodes": 200000, "depth": null, "movetime_ms": null}``."""
+        return {"nodes": self.nodes, "depth": self.depth, "movetime_ms": self.movetime_ms}
+
+    @classmethod
+    def from_json(cls, data: Any) -> SearchLimit:
+        """Inverse of :meth:`to_json`; ``ValueError`` on anything else."""
+        if not isinstance(data, dict):
+            raise ValueError(f"not a search limit: {data!r}")
+
+        def number(name: str) -> int | None:
+            value = data.get(name)
+            return None if value is None else int(value)
+
+        return cls(nodes=number("nodes"), depth=number("depth"),
+                   movetime_ms=number("movetime_ms"))
+
     def to_engine(self) -> chess.engine.Limit:
         if self.nodes is not None:
             return chess.engine.Limit(nodes=self.nodes)
@@ -161,6 +185,16 @@ class EngineIdentity:
 
     def key(self) -> str:
         return f"{self.name}|threads={self.threads}|hash={self.hash_mb}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "threads": self.threads, "hash_mb": self.hash_mb}
+
+    @classmethod
+    def from_json(cls, data: Any) -> EngineIdentity:
+        """Inverse of :meth:`to_json`; ``ValueError`` on anything else."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise ValueError(f"not an engine identity: {data!r}")
+        return cls(data["name"], int(data.get("threads", 1)), int(data.get("hash_mb", 16)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +231,16 @@ class PositionEval:
     @property
     def eval(self) -> WhiteEval:
         return self.lines[0].eval
+
+
+def terminal_eval(
+    board: chess.Board, engine: EngineIdentity, limit: SearchLimit
+) -> PositionEval | None:
+    """A finished position needs no engine: checkmate is mate 0, a draw is 0.00."""
+    if board.is_checkmate():
+        ev = WhiteEval.checkmate(board.turn)
+    elif board.is_stalemate() or board.is_insufficient_material():
+        ev = WhiteEval(cp=0)
+    else:
+        return None
+    return PositionEval(board.fen(), (EngineLine(ev, ()),), engine, limit)

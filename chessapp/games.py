@@ -36,12 +36,25 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import chess
 import chess.pgn
 
 from chessapp.errors import BadInput, LimitExceeded
+from chessapp.settings import (
+    MAX_COMMENT_CHARS,
+    MAX_GAMES_PER_FILE,
+    MAX_MOVES_PER_FILE,
+    MAX_MOVES_PER_GAME,
+    MAX_PGN_BYTES,
+    MAX_PLIES,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TOKEN_CHARS,
+    MAX_VARIATION_DEPTH,
+    MAX_VARIATIONS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,38 +76,15 @@ __all__ = [
     "game_from_fen",
     "iter_games",
     "list_games",
-    "load_path",
     "read_game",
     "read_games",
+    "read_pgn_file",
     "validate_text",
 ]
 
-# --- Documented limits ---------------------------------------------------------------
+# Limits live in chessapp.settings (one home for every limit); re-exported here
+# because every reader of this module checks against them.
 
-#: The upload cap: a PGN file (or text) larger than this is refused unread.
-MAX_PGN_BYTES = 10 * 1024 * 1024
-#: Games per file for in-memory reads (the upload box, ``read_games``);
-#: the streaming :func:`iter_games` takes any number.
-MAX_GAMES_PER_FILE = 5_000
-#: Main-line half-moves per game. The longest tournament game has 538.
-MAX_PLIES = 1_000
-#: Moves per game, variations included.
-MAX_MOVES_PER_GAME = 10_000
-#: Moves per file, variations included, for in-memory reads: python-chess
-#: parses roughly 80,000 moves a second, so this keeps a read to a few seconds.
-MAX_MOVES_PER_FILE = 250_000
-#: Nesting of variations, ``(`` inside ``(``.
-MAX_VARIATION_DEPTH = 64
-#: Variations per game, at every depth together.
-MAX_VARIATIONS = 2_000
-#: Characters in one ``{comment}``.
-MAX_COMMENT_CHARS = 20_000
-#: Characters in one token of movetext (a move is at most 7, e.g. ``exd8=Q+``).
-MAX_TOKEN_CHARS = 256
-#: Characters in one tag value; a FEN is under 100.
-MAX_TAG_CHARS = 1_000
-#: Tag pairs per game.
-MAX_TAGS = 200
 
 # --- Decoding ------------------------------------------------------------------------
 
@@ -705,21 +695,27 @@ def iter_games(stream: TextIO) -> Iterator[chess.pgn.Game]:
         raise BadInput("no game found")
 
 
-def load_path(path: str | os.PathLike[str]) -> list[chess.pgn.Game]:
-    """Every game in a PGN file; its size is checked before it is read."""
-    source = Path(path)
+def read_pgn_file(source: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -> str:
+    """A PGN file's text (``-`` reads ``stdin``), its size checked before it is read."""
+    if str(source) == "-":
+        if stdin is None:
+            raise BadInput("no standard input to read")
+        data = stdin.read(MAX_PGN_BYTES + 1)
+        if len(data) > MAX_PGN_BYTES:
+            raise LimitExceeded(f"the input is larger than {MAX_PGN_BYTES:,} bytes")
+        return decode_pgn(data)
+    path = Path(source)
     try:
-        size = source.stat().st_size
-        if not source.is_file():
-            raise BadInput(f"{source.name} is not a file")
+        size = path.stat().st_size
+        if not path.is_file():
+            raise BadInput(f"{path.name} is not a file")
         if size > MAX_PGN_BYTES:
-            raise LimitExceeded(f"{source.name} is {size:,} bytes; the limit is "
-                                f"{MAX_PGN_BYTES:,}")
-        with source.open("rb") as handle:
+            raise LimitExceeded(f"{path.name} is {size:,} bytes; the limit is {MAX_PGN_BYTES:,}")
+        with path.open("rb") as handle:
             data = handle.read(MAX_PGN_BYTES + 1)
     except OSError as exc:
-        raise BadInput(f"cannot read {source.name}: {exc.strerror or exc}") from None
-    return read_games(decode_pgn(data))
+        raise BadInput(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    return decode_pgn(data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import chess
 
+#: lichess's blue (chessground's "blue" brush and its engine arrows).
+LICHESS_BLUE = "#003088"
+
 
 class Brush(enum.Enum):
     """lichess's four brushes; the value is the letter used in ``[%cal]``/``[%csl]``."""
@@ -19,7 +22,7 @@ class Brush(enum.Enum):
     @property
     def css(self) -> str:
         # lichess chessground brush colours (ui/lib/src/chessground config).
-        return {"G": "#15781B", "R": "#882020", "Y": "#e68f00", "B": "#003088"}[self.value]
+        return {"G": "#15781B", "R": "#882020", "Y": "#e68f00", "B": LICHESS_BLUE}[self.value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import chess
 import chess.pgn
 import pytest
 
-from chessapp import analysis
+from chessapp import analysis, tree
 from chessapp.analysis import Judgement, MateSequence
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
 
@@ -197,7 +197,7 @@ def _scholars_mate() -> chess.pgn.Game:
 
 def test_analyse_game_orders_judges_and_skips_terminal() -> None:
     game = _scholars_mate()
-    boards = analysis.main_line_boards(game)
+    boards = tree.main_line_boards(game)
     scripted = [cp(20), cp(20), cp(10), cp(30), cp(40), cp(40), mate(1)]
     best = ["e2e4", "g8f6", "b8c6", "g1f3", "g1f3", "g7g6", "h5f7"]
     fake = FakeEvaluator({
@@ -221,7 +221,7 @@ def test_analyse_game_orders_judges_and_skips_terminal() -> None:
 
 def test_report_json_round_trip_recomputes_the_same_numbers() -> None:
     game = _scholars_mate()
-    boards = analysis.main_line_boards(game)
+    boards = tree.main_line_boards(game)
     scripted = [cp(20), cp(-90), cp(10), cp(30), cp(40), cp(40), mate(1)]
     fake = FakeEvaluator({b.fen(): (ev, ()) for b, ev in zip(boards[:-1], scripted, strict=True)})
     result = analysis.analyse_game(game, fake, SearchLimit(nodes=1000))
@@ -234,7 +234,7 @@ def test_report_json_round_trip_recomputes_the_same_numbers() -> None:
 
 def test_positions_run_last_first_like_fishnet() -> None:
     game = _scholars_mate()
-    boards = analysis.main_line_boards(game)[:-1]
+    boards = tree.main_line_boards(game)[:-1]
     fake = FakeEvaluator({b.fen(): (cp(0), ()) for b in boards})
     fake.__class__ = type("OneWorker", (FakeEvaluator,), {"workers": property(lambda self: 1)})
     analysis.evaluate_positions(boards, fake, SearchLimit(nodes=1))
@@ -243,7 +243,7 @@ def test_positions_run_last_first_like_fishnet() -> None:
 
 def test_cached_positions_cost_no_call() -> None:
     game = _scholars_mate()
-    boards = analysis.main_line_boards(game)[:-1]
+    boards = tree.main_line_boards(game)[:-1]
     fake = FakeEvaluator({b.fen(): (cp(0), ()) for b in boards})
 
     class DictCache:
@@ -269,7 +269,7 @@ def test_a_position_the_engine_crashes_on_is_skipped_with_a_note() -> None:
     from chessapp.errors import EngineCrashed
 
     game = _scholars_mate()
-    boards = analysis.main_line_boards(game)
+    boards = tree.main_line_boards(game)
     bad = boards[3].fen()
     fake = FakeEvaluator({b.fen(): (cp(20), ()) for b in boards[:-1]})
     real_evaluate = fake.evaluate

@@ -205,7 +205,8 @@ def test_missing_input_file_exits_2() -> None:
 def test_the_cafe_page_export_is_the_clis_for_the_same_options() -> None:
     # games/cafe-1913.pgn is written by the CLI (script/regen-cafe); the café
     # page exports from the game and analysis it loads, through the same code.
-    from chessapp import export, viewmodel
+    from chessapp import export
+    from chessapp.view import cafe as viewmodel
 
     view = viewmodel.load_cafe()
     assert view.analysis is not None
@@ -215,8 +216,9 @@ def test_the_cafe_page_export_is_the_clis_for_the_same_options() -> None:
 
 
 def test_re_exporting_an_annotated_game_does_not_double_its_annotations() -> None:
-    from chessapp import export, viewmodel
+    from chessapp import export
     from chessapp.games import read_game
+    from chessapp.view import cafe as viewmodel
 
     view = viewmodel.load_cafe()
     assert view.analysis is not None

@@ -1,8 +1,10 @@
 """Issue 6, "A dying engine": hung, crashing, killed and missing engines.
 
 Hung and crashing engines are the fake in tests/fakes/fake_uci.py (a real
-engine cannot be made to misbehave on cue); the kill -9 test uses the real
-Stockfish.
+engine cannot be made to misbehave on cue), run two ways: in-process through
+the pool's launch seam (tests/fakes/inprocess.py: no process, fast) and as a
+real subprocess (which also proves the process is killed and reaped). The
+kill -9 test uses the real Stockfish.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from chessapp.errors import EngineCrashed, EngineTimeout, EngineUnavailable
 from chessapp.evals import SearchLimit, WhiteEval
 from chessapp.store import Store
 from tests.conftest import FakeEngine, engine_threads
+from tests.fakes.inprocess import launch_fake
 
 #: Deadlines and backoff shrunk so a hung engine is given up on in well under a second.
 FAST = {"deadline_base_s": 0.3, "startup_timeout_s": 5.0, "backoff_start_s": 0.01,
@@ -42,6 +45,17 @@ RUY_LOPEZ = """[Event "Kill test"]
 """
 
 
+HOW = pytest.mark.parametrize("how", ["in-process", "subprocess"])
+
+
+def _fault_pool(how: str, fake_engine: FakeEngine, mode: str, **options: str) -> EnginePool:
+    """A one-engine pool of the fake in ``mode``, in-process or as a subprocess."""
+    if how == "in-process":
+        return EnginePool(EngineConfig(path=f"in-process {mode} {sorted(options.items())}",
+                                       workers=1, **FAST), launch=launch_fake(mode, **options))
+    return EnginePool(EngineConfig(path=fake_engine(mode, **options), workers=1, **FAST))
+
+
 def _gone(pid: int) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
@@ -54,10 +68,11 @@ def _ruy_lopez() -> chess.pgn.Game:
 
 
 @pytest.mark.timeout(30)
+@HOW
 def test_a_hung_engine_hits_the_deadline_is_restarted_then_gives_a_clear_error(
-    fake_engine: FakeEngine,
+    fake_engine: FakeEngine, how: str,
 ) -> None:
-    pool = EnginePool(EngineConfig(path=fake_engine("hang", name="Hung 1.0"), workers=1, **FAST))
+    pool = _fault_pool(how, fake_engine, "hang", name="Hung 1.0")
     board = chess.Board(OTHER_FEN)
     deadline = pool.config.deadline_for(LIMIT)
     assert deadline == pytest.approx(0.3 + 1_000 / 200_000 * 3)
@@ -71,6 +86,7 @@ def test_a_hung_engine_hits_the_deadline_is_restarted_then_gives_a_clear_error(
             "(3 tries, restarted each time)")
         assert pool.restarts == 3  # the first engine and two restarts, all dropped
         assert pool.calls == 0
+        assert pool.running == 0
         assert pool.alive_pids() == []
         assert all(_gone(pid) for pid in first_pid)
     finally:
@@ -80,11 +96,11 @@ def test_a_hung_engine_hits_the_deadline_is_restarted_then_gives_a_clear_error(
 
 
 @pytest.mark.timeout(30)
+@HOW
 def test_a_crash_on_one_position_names_it_and_other_positions_still_work(
-    fake_engine: FakeEngine,
+    fake_engine: FakeEngine, how: str,
 ) -> None:
-    path = fake_engine("crash-on", fen=CRASH_FEN, name="Crashy 2.0")
-    with EnginePool(EngineConfig(path=path, workers=1, **FAST)) as pool:
+    with _fault_pool(how, fake_engine, "crash-on", fen=CRASH_FEN, name="Crashy 2.0") as pool:
         with pytest.raises(EngineCrashed) as info:
             pool.evaluate(chess.Board(CRASH_FEN), LIMIT)
         message = str(info.value)
@@ -102,9 +118,10 @@ def test_a_crash_on_one_position_names_it_and_other_positions_still_work(
 
 
 @pytest.mark.timeout(30)
-def test_one_crash_is_survived_by_a_restart(fake_engine: FakeEngine, tmp_path: Path) -> None:
-    path = fake_engine("crash-once", marker=str(tmp_path / "crashed-once"))
-    with EnginePool(EngineConfig(path=path, workers=1, **FAST)) as pool:
+@HOW
+def test_one_crash_is_survived_by_a_restart(fake_engine: FakeEngine, tmp_path: Path,
+                                            how: str) -> None:
+    with _fault_pool(how, fake_engine, "crash-once", marker=str(tmp_path / "crashed-once")) as pool:
         result = pool.evaluate(chess.Board(OTHER_FEN), LIMIT)
         assert result.eval == WhiteEval(cp=0)
         assert (pool.restarts, pool.calls) == (1, 1)

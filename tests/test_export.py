@@ -15,7 +15,7 @@ import chess
 import chess.pgn
 import pytest
 
-from chessapp import analysis, export, games
+from chessapp import analysis, export, games, tree
 from chessapp.analysis import GameAnalysis
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
 from chessapp.export import ExportOptions
@@ -81,7 +81,7 @@ Qxf7# 1-0
 
 def make_analysis(game: chess.pgn.Game,
                   evals: list[tuple[WhiteEval, str]] = EVALS) -> GameAnalysis:
-    boards = analysis.main_line_boards(game)
+    boards = tree.main_line_boards(game)
     positions = [
         PositionEval(board.fen(), (EngineLine(ev, tuple(chess.Move.from_uci(u)
                                                         for u in line.split())),),

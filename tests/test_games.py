@@ -272,20 +272,20 @@ def test_read_game_by_index_and_list_games() -> None:
         games.read_game("\n\n")
 
 
-def test_load_path(tmp_path: Path) -> None:
+def test_read_pgn_file(tmp_path: Path) -> None:
     path = tmp_path / "g.pgn"
     path.write_bytes('[White "Réti"]\n\n1. e4 *\n'.encode("latin-1"))
-    (game,) = games.load_path(path)
+    (game,) = games.read_games(games.read_pgn_file(path))
     assert game.headers["White"] == "Réti"
     big = tmp_path / "big.pgn"
     with big.open("wb") as handle:
         handle.truncate(games.MAX_PGN_BYTES + 1)  # sparse: checked by size, never read
     with pytest.raises(LimitExceeded, match=r"^big.pgn is 10,485,761 bytes; the limit is "):
-        games.load_path(big)
+        games.read_pgn_file(big)
     with pytest.raises(BadInput, match=r"^cannot read nope\.pgn"):
-        games.load_path(tmp_path / "nope.pgn")
+        games.read_pgn_file(tmp_path / "nope.pgn")
     with pytest.raises(BadInput, match="is not a file"):
-        games.load_path(tmp_path)
+        games.read_pgn_file(tmp_path)
 
 
 def test_iter_games_bounds_a_line_without_newline() -> None:

@@ -8,28 +8,22 @@ import chess
 import chess.pgn
 import pytest
 
-from chessapp.analysis import GameAnalysis, Judgement, build_game_analysis, main_line_boards
+from chessapp.analysis import GameAnalysis, Judgement, build_game_analysis
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
-from chessapp.replay import (
+from chessapp.shapes import Brush, Shape
+from chessapp.tree import main_line_boards, move_label
+from chessapp.view.cafe import Beat, HistoryEvent, beat_for_ply, decimal_year, link_beats
+from chessapp.view.charts import eval_chart_frame, metaphor_frames
+from chessapp.view.replay import (
     AUTOPLAY_MAX_S,
     AUTOPLAY_MIN_S,
-    Beat,
-    HistoryEvent,
     Nav,
     autoplay_delay,
-    beat_for_ply,
-    board_svg,
     build_replay,
     clamp_ply,
-    decimal_year,
-    eval_bar_svg,
-    eval_chart_frame,
-    link_beats,
-    metaphor_frames,
-    move_label,
     step,
 )
-from chessapp.shapes import Brush, Shape
+from chessapp.view.svg import board_svg, eval_bar_svg
 
 SCHOLAR = "1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0"
 # White's view after each ply (index 0 = start); Nf6 walks into mate in 1.
@@ -111,7 +105,7 @@ def test_replay_from_a_black_to_move_fen() -> None:
     pytest.param(2, "Nf3", 1, "2. Nf3", id="then white"),
 ])
 def test_move_label(ply: int, san: str, start: int, expected: str) -> None:
-    assert move_label(ply, san, start_ply=start) == expected
+    assert move_label(ply, san, start=start) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

@@ -10,17 +10,32 @@ import chess
 import chess.pgn
 import pytest
 
+from chessapp import jobs, tree
 from chessapp import session as S
-from chessapp.analysis import Judgement, main_line_boards, terminal_eval
+from chessapp import settings as cfg
+from chessapp.analysis import Judgement
 from chessapp.engine import EnginePool
 from chessapp.errors import BadInput, EngineCrashed, SessionNotFound
-from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+from chessapp.evals import (
+    EngineIdentity,
+    EngineLine,
+    PositionEval,
+    SearchLimit,
+    WhiteEval,
+    terminal_eval,
+)
 from chessapp.store import Store
+from chessapp.tree import main_line_boards
 
 SCHOLAR = ('[White "Amateur"]\n[Black "Victim"]\n[Date "1913.??.??"]\n\n'
            "1. e4 e5 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7# 1-0\n")
 IDENTITY = EngineIdentity("Fake 1.0")
 LIMIT = SearchLimit(nodes=1000)
+
+
+def play_san(game: chess.pgn.Game, path: tree.NodePath, text: str) -> tree.NodePath:
+    """What the SAN box does: parse the text in the position at ``path``, then play it."""
+    return tree.play(game, path, tree.parse_move(tree.node_at(game, path).board(), text))
 
 
 def game_of(text: str) -> chess.pgn.Game:
@@ -43,8 +58,8 @@ def read(text: str) -> chess.pgn.Game:
     return game_of(text)
 
 
-def san_at(game: chess.pgn.Game, path: S.NodePath) -> str:
-    node = S.node_at(game, path)
+def san_at(game: chess.pgn.Game, path: tree.NodePath) -> str:
+    node = tree.node_at(game, path)
     assert isinstance(node, chess.pgn.ChildNode)
     return node.san()
 
@@ -55,23 +70,23 @@ def san_at(game: chess.pgn.Game, path: S.NodePath) -> str:
 @pytest.mark.parametrize(
     ("name", "kwargs", "limit"),
     [
-        ("nodes", {"kind": S.LimitKind.NODES, "value": 5000}, SearchLimit(nodes=5000)),
-        ("depth", {"kind": S.LimitKind.DEPTH, "value": 12}, SearchLimit(depth=12)),
-        ("movetime", {"kind": S.LimitKind.MOVETIME, "value": 250}, SearchLimit(movetime_ms=250)),
+        ("nodes", {"kind": cfg.LimitKind.NODES, "value": 5000}, SearchLimit(nodes=5000)),
+        ("depth", {"kind": cfg.LimitKind.DEPTH, "value": 12}, SearchLimit(depth=12)),
+        ("movetime", {"kind": cfg.LimitKind.MOVETIME, "value": 250}, SearchLimit(movetime_ms=250)),
     ],
 )
 def test_settings_give_the_search_limit(name: str, kwargs: dict[str, object],
                                         limit: SearchLimit) -> None:
-    settings = S.AnalysisSettings(**kwargs)  # type: ignore[arg-type]
+    settings = cfg.AnalysisSettings(**kwargs)  # type: ignore[arg-type]
     assert settings.limit == limit, name
-    assert S.AnalysisSettings.from_json(settings.to_json()) == settings
+    assert cfg.AnalysisSettings.from_json(settings.to_json()) == settings
 
 
 @pytest.mark.parametrize(
     ("name", "kwargs", "message"),
     [
         ("too few nodes", {"value": 999}, "at '999': Nodes must be between 1,000 and 5,000,000"),
-        ("depth zero", {"kind": S.LimitKind.DEPTH, "value": 0},
+        ("depth zero", {"kind": cfg.LimitKind.DEPTH, "value": 0},
          "at '0': Depth must be between 1 and 30"),
         ("six lines", {"multipv": 6}, "at '6': engine lines must be between 1 and 5"),
         ("no lines", {"multipv": 0}, "at '0': engine lines must be between 1 and 5"),
@@ -81,7 +96,7 @@ def test_settings_give_the_search_limit(name: str, kwargs: dict[str, object],
 def test_settings_out_of_bounds_are_bad_input(name: str, kwargs: dict[str, object],
                                               message: str) -> None:
     with pytest.raises(BadInput) as info:
-        S.AnalysisSettings(**kwargs)  # type: ignore[arg-type]
+        cfg.AnalysisSettings(**kwargs)  # type: ignore[arg-type]
     assert str(info.value).startswith(message), name
 
 
@@ -95,15 +110,16 @@ def test_settings_out_of_bounds_are_bad_input(name: str, kwargs: dict[str, objec
 )
 def test_settings_from_junk_json_are_bad_input(name: str, data: dict[str, object]) -> None:
     with pytest.raises(BadInput):
-        S.AnalysisSettings.from_json(data)
+        cfg.AnalysisSettings.from_json(data)
 
 
 def test_engine_choices_are_the_found_engine_plus_the_operator_list(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHESSAPP_ENGINES", "/opt/a:/usr/games/stockfish: :/opt/b")
-    assert S.engine_choices("/usr/games/stockfish") == ["/usr/games/stockfish", "/opt/a", "/opt/b"]
+    assert cfg.engine_choices("/usr/games/stockfish") == [
+        "/usr/games/stockfish", "/opt/a", "/opt/b"]
     monkeypatch.delenv("CHESSAPP_ENGINES")
-    assert S.engine_choices(None) == []
+    assert cfg.engine_choices(None) == []
 
 
 # --- The tree -------------------------------------------------------------------------------------
@@ -111,13 +127,13 @@ def test_engine_choices_are_the_found_engine_plus_the_operator_list(
 
 def test_paths_address_main_line_nodes() -> None:
     game = read(SCHOLAR)
-    path = S.mainline_path(game, 3)
+    path = tree.mainline_path(game, 3)
     assert path == ("e2e4", "e7e5", "f1c4")
     assert san_at(game, path) == "Bc4"
-    assert S.path_of(S.node_at(game, path)) == path
-    assert S.mainline_path(game, 99) == S.mainline_path(game, 7)
-    assert S.mainline_path(game, -5) == ()
-    assert S.is_mainline(game, path)
+    assert tree.path_of(tree.node_at(game, path)) == path
+    assert tree.mainline_path(game, 99) == tree.mainline_path(game, 7)
+    assert tree.mainline_path(game, -5) == ()
+    assert tree.is_mainline(game, path)
 
 
 @pytest.mark.parametrize(
@@ -127,35 +143,35 @@ def test_paths_address_main_line_nodes() -> None:
         ("not in the tree", ("e2e4", "c7c5"), "at 'c7c5': the game has no such line at ply 2"),
     ],
 )
-def test_unknown_paths_are_bad_input(name: str, path: S.NodePath, message: str) -> None:
+def test_unknown_paths_are_bad_input(name: str, path: tree.NodePath, message: str) -> None:
     with pytest.raises(BadInput) as info:
-        S.node_at(read(SCHOLAR), path)
+        tree.node_at(read(SCHOLAR), path)
     assert str(info.value) == message, name
 
 
 def test_a_new_move_becomes_a_variation_and_the_main_line_stays() -> None:
     game = read(SCHOLAR)
-    path = S.play(game, S.mainline_path(game, 1), chess.Move.from_uci("c7c5"))
+    path = tree.play(game, tree.mainline_path(game, 1), chess.Move.from_uci("c7c5"))
     assert path == ("e2e4", "c7c5")
-    assert not S.is_mainline(game, path)
+    assert not tree.is_mainline(game, path)
     assert [m.uci() for m in game.mainline_moves()][:2] == ["e2e4", "e7e5"]
-    assert S.game_to_pgn(game).endswith(
+    assert tree.game_to_pgn(game).endswith(
         "1. e4 e5 ( 1... c5 ) 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7# 1-0")
     # Extending the variation continues it rather than branching again.
-    longer = S.play_san(game, path, "Nf3")
+    longer = play_san(game, path, "Nf3")
     assert longer == ("e2e4", "c7c5", "g1f3")
-    assert S.game_to_pgn(game).endswith("1. e4 e5 ( 1... c5 2. Nf3 ) 2. Bc4 Nc6 3. Qh5 Nf6 "
+    assert tree.game_to_pgn(game).endswith("1. e4 e5 ( 1... c5 2. Nf3 ) 2. Bc4 Nc6 3. Qh5 Nf6 "
                                         "4. Qxf7# 1-0")
-    assert S.current_line(game, path) == longer
-    assert S.branch_ply(game, longer) == 1
+    assert tree.current_line(game, path) == longer
+    assert tree.branch_ply(game, longer) == 1
 
 
 def test_playing_an_existing_move_adds_nothing() -> None:
     game = read(SCHOLAR)
-    before = S.game_to_pgn(game)
-    assert S.play_san(game, (), "e4") == ("e2e4",)
-    assert S.play(game, ("e2e4",), chess.Move.from_uci("e7e5")) == ("e2e4", "e7e5")
-    assert S.game_to_pgn(game) == before
+    before = tree.game_to_pgn(game)
+    assert play_san(game, (), "e4") == ("e2e4",)
+    assert tree.play(game, ("e2e4",), chess.Move.from_uci("e7e5")) == ("e2e4", "e7e5")
+    assert tree.game_to_pgn(game) == before
 
 
 @pytest.mark.parametrize(
@@ -170,7 +186,7 @@ def test_playing_an_existing_move_adds_nothing() -> None:
     ],
 )
 def test_parse_move(name: str, fen: str, text: str, uci: str) -> None:
-    assert S.parse_move(chess.Board(fen), text).uci() == uci, name
+    assert tree.parse_move(chess.Board(fen), text).uci() == uci, name
 
 
 @pytest.mark.parametrize(
@@ -184,13 +200,13 @@ def test_parse_move(name: str, fen: str, text: str, uci: str) -> None:
 )
 def test_parse_move_errors_name_the_token(name: str, text: str, message: str) -> None:
     with pytest.raises(BadInput) as info:
-        S.parse_move(chess.Board(), text)
+        tree.parse_move(chess.Board(), text)
     assert str(info.value) == message, name
 
 
 def test_illegal_played_move_is_bad_input() -> None:
     with pytest.raises(BadInput, match="illegal move in this position"):
-        S.play(read(SCHOLAR), (), chess.Move.from_uci("e2e5"))
+        tree.play(read(SCHOLAR), (), chess.Move.from_uci("e2e5"))
 
 
 @pytest.mark.parametrize(
@@ -202,17 +218,17 @@ def test_illegal_played_move_is_bad_input() -> None:
     ],
 )
 def test_move_from_click(name: str, fen: str, clicked: str, played: str) -> None:
-    assert S.move_from_click(chess.Board(fen), clicked).uci() == played, name
+    assert tree.move_from_click(chess.Board(fen), clicked).uci() == played, name
 
 
 @pytest.mark.parametrize("clicked", ["e2e5", "zz", "e7e8"])
 def test_move_from_click_rejects_illegal(clicked: str) -> None:
     with pytest.raises(BadInput):
-        S.move_from_click(chess.Board(), clicked)
+        tree.move_from_click(chess.Board(), clicked)
 
 
 def test_legal_moves_by_square_at_the_start() -> None:
-    moves = S.legal_moves_by_square(chess.Board())
+    moves = tree.legal_moves_by_square(chess.Board())
     assert moves["e2"] == ["e3", "e4"]
     assert sorted(moves["g1"]) == ["f3", "h3"]
     assert sum(len(v) for v in moves.values()) == 20
@@ -221,37 +237,43 @@ def test_legal_moves_by_square_at_the_start() -> None:
 
 def test_delete_variation_keeps_the_main_line() -> None:
     game = read(SCHOLAR)
-    side = S.play_san(game, S.play_san(game, ("e2e4",), "c5"), "Nf3")
-    assert S.delete_variation(game, side) == ("e2e4",)
-    assert S.game_to_pgn(game).endswith("1. e4 e5 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7# 1-0")
+    side = play_san(game, play_san(game, ("e2e4",), "c5"), "Nf3")
+    assert tree.delete_variation(game, side) == ("e2e4",)
+    assert tree.game_to_pgn(game).endswith("1. e4 e5 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7# 1-0")
     with pytest.raises(BadInput, match="main line cannot be deleted"):
-        S.delete_variation(game, S.mainline_path(game, 3))
+        tree.delete_variation(game, tree.mainline_path(game, 3))
 
 
 def test_explored_lines_lists_every_side_line_once() -> None:
     session = S.AnalysisSession(read(SCHOLAR))
-    a = S.play_san(session.game, S.play_san(session.game, ("e2e4",), "c5"), "Nf3")
-    b = S.play_san(session.game, ("e2e4", "e7e5"), "Nf3")
-    c = S.play_san(session.game, ("e2e4", "c7c5"), "Nc3")  # nested: a sibling inside a side line
+    a = play_san(session.game, play_san(session.game, ("e2e4",), "c5"), "Nf3")
+    b = play_san(session.game, ("e2e4", "e7e5"), "Nf3")
+    c = play_san(session.game, ("e2e4", "c7c5"), "Nc3")  # nested: a sibling inside a side line
     assert sorted(session.explored_lines()) == sorted([a, b, c])
 
 
 def test_variation_boards_start_at_the_branch_point() -> None:
     game = read(SCHOLAR)
-    side = S.play_san(game, S.play_san(game, ("e2e4", "e7e5"), "Nf3"), "Nc6")
-    boards = S.variation_boards(game, side[:3])
-    assert [b.fen() for b in boards] == [b.fen() for b in S.line_boards(game, side)[2:]]
+    side = play_san(game, play_san(game, ("e2e4", "e7e5"), "Nf3"), "Nc6")
+    boards = tree.variation_boards(game, side[:3])
+    assert [b.fen() for b in boards] == [b.fen() for b in tree.line_boards(game, side)[2:]]
     assert len(boards) == 3
 
 
-def test_judge_line_uses_per_fen_evals() -> None:
-    game = read(SCHOLAR)
-    line = S.play_san(game, ("e2e4",), "f6")
-    boards = S.line_boards(game, line)
-    evals = {boards[1].fen(): pe(boards[1], 30), boards[2].fen(): pe(boards[2], 130)}
-    moves = S.judge_line(game, line, evals)
+def test_a_variation_is_judged_from_per_fen_evals() -> None:
+    session = S.AnalysisSession(read(SCHOLAR))
+    line = play_san(session.game, ("e2e4",), "f6")
+    boards = tree.line_boards(session.game, line)
+    # Evals for the positions after each move, not yet for the start: no analysis.
+    session.variation_evals = {boards[1].fen(): pe(boards[1], 30),
+                               boards[2].fen(): pe(boards[2], 130)}
+    assert session.line_analysis(line) is None
+    session.variation_evals[boards[0].fen()] = pe(boards[0], 20)
+    analysis = session.line_analysis(line)
+    assert analysis is not None
+    moves = analysis.plies
     assert [m.san for m in moves] == ["e4", "f6"]
-    assert moves[0].eval_before is None and moves[0].judgement is None
+    assert moves[0].eval_before == WhiteEval(cp=20) and moves[0].judgement is None
     assert moves[1].eval_before == WhiteEval(cp=30) and moves[1].eval == WhiteEval(cp=130)
     assert moves[1].judgement is Judgement.INACCURACY
     assert moves[1].best_san == chess.Board(boards[1].fen()).san(next(iter(boards[1].legal_moves)))
@@ -272,18 +294,18 @@ def store(isolated_data_dir: Path) -> Store:
 
 def test_session_save_and_load_round_trip(store: Store) -> None:
     session = S.AnalysisSession(read(SCHOLAR),
-                                S.AnalysisSettings(S.LimitKind.DEPTH, 10, multipv=2))
-    side = S.play_san(session.game, ("e2e4",), "c5")
+                                cfg.AnalysisSettings(cfg.LimitKind.DEPTH, 10, multipv=2))
+    side = play_san(session.game, ("e2e4",), "c5")
     session_id = session.save(store)
     assert store.load_session(session_id).name == "Amateur – Victim, 1913"
     loaded = S.AnalysisSession.load(store, session_id, read)
     assert loaded.session_id == session_id
     assert loaded.settings == session.settings
-    assert S.game_to_pgn(loaded.game) == S.game_to_pgn(session.game)
+    assert tree.game_to_pgn(loaded.game) == tree.game_to_pgn(session.game)
     assert san_at(loaded.game, side) == "c5"
     assert loaded.analysis is None
     # An update keeps the id and changes what is stored.
-    S.play_san(loaded.game, side, "Nf3")
+    play_san(loaded.game, side, "Nf3")
     loaded.name = "Renamed"
     assert loaded.save(store) == session_id
     again = S.AnalysisSession.load(store, session_id, read)
@@ -302,7 +324,7 @@ def _fake_analysis(game: chess.pgn.Game, lines: int = 2) -> list[PositionEval]:
 
 
 def test_restore_analysis_prefers_the_cache_with_all_lines(store: Store) -> None:
-    session = S.AnalysisSession(read(SCHOLAR), S.AnalysisSettings(multipv=2))
+    session = S.AnalysisSession(read(SCHOLAR), cfg.AnalysisSettings(multipv=2))
     positions = _fake_analysis(session.game)
     for p in positions:
         store.put_eval(p, 2)
@@ -318,7 +340,7 @@ def test_restore_analysis_prefers_the_cache_with_all_lines(store: Store) -> None
 
 def test_restore_analysis_falls_back_to_the_saved_json(isolated_data_dir: Path) -> None:
     game = read(SCHOLAR)
-    session = S.AnalysisSession(game, S.AnalysisSettings(multipv=2))
+    session = S.AnalysisSession(game, cfg.AnalysisSettings(multipv=2))
     analysis = session.adopt_main_line(_fake_analysis(game))
     data = analysis.to_json()
     # No cache at all: the JSON alone rebuilds the evals, judgements and summary.
@@ -332,12 +354,12 @@ def test_restore_analysis_falls_back_to_the_saved_json(isolated_data_dir: Path) 
 
 def test_variation_evals_come_back_from_the_cache(store: Store) -> None:
     session = S.AnalysisSession(read(SCHOLAR))
-    side = S.play_san(session.game, ("e2e4",), "c5")
-    boards = S.variation_boards(session.game, side)
+    side = play_san(session.game, ("e2e4",), "c5")
+    boards = tree.variation_boards(session.game, side)
     positions = [pe(b, 15) for b in boards]
     for p in positions:
         store.put_eval(p, session.settings.multipv)
-    session.settings = S.AnalysisSettings(S.LimitKind.NODES, LIMIT.nodes or 0)
+    session.settings = cfg.AnalysisSettings(cfg.LimitKind.NODES, LIMIT.nodes or 0)
     session.adopt_variation(positions)
     session_id = session.save(store)
 
@@ -384,8 +406,8 @@ def test_job_reports_progress_and_partial_results_as_they_arrive() -> None:
     boards = main_line_boards(read("1. e4 e5 2. Nf3 *"))
     ev = GatedEvaluator()
     done: list[list[PositionEval]] = []
-    job = S.AnalysisJob(boards, ev, LIMIT, on_done=done.append).start()
-    assert job.progress() == S.JobProgress(S.JobState.RUNNING, 0, 4)
+    job = jobs.AnalysisJob(boards, ev, LIMIT, on_done=done.append).start()
+    assert job.progress() == jobs.JobProgress(jobs.JobState.RUNNING, 0, 4)
     ev.permits.release(1)
     # The last position is searched first (fishnet's order).
     while job.progress().done < 1:
@@ -393,7 +415,7 @@ def test_job_reports_progress_and_partial_results_as_they_arrive() -> None:
     assert [p is not None for p in job.partial()] == [False, False, False, True]
     ev.permits.release(3)
     assert job.join(30)
-    assert job.progress() == S.JobProgress(S.JobState.DONE, 4, 4)
+    assert job.progress() == jobs.JobProgress(jobs.JobState.DONE, 4, 4)
     result = job.result
     assert result is not None and [p.fen for p in result] == [b.fen() for b in boards]
     assert done == [result]
@@ -403,19 +425,19 @@ def test_job_puts_every_result_in_the_cache_and_reuses_it(store: Store) -> None:
     boards = main_line_boards(read("1. e4 e5 *"))
     ev = GatedEvaluator()
     ev.permits.release(3)
-    assert S.AnalysisJob(boards, ev, LIMIT, cache=store).start().join(30)
+    assert jobs.AnalysisJob(boards, ev, LIMIT, cache=store).start().join(30)
     assert store.cached_evals() == 3
-    again = S.AnalysisJob(boards, ev, LIMIT, cache=store).start()
+    again = jobs.AnalysisJob(boards, ev, LIMIT, cache=store).start()
     assert again.join(30)
     assert len(ev.calls) == 3  # nothing searched twice
-    assert again.progress().state is S.JobState.DONE
+    assert again.progress().state is jobs.JobState.DONE
     assert all(p is not None for p in again.partial())
 
 
 def test_cancel_stops_the_job_and_keeps_what_was_finished(store: Store) -> None:
     boards = main_line_boards(read(SCHOLAR))
     ev = GatedEvaluator()
-    job = S.AnalysisJob(boards, ev, LIMIT, cache=store).start()
+    job = jobs.AnalysisJob(boards, ev, LIMIT, cache=store).start()
     ev.permits.release(2)
     while job.progress().done < 2:
         job.join(0.01)
@@ -423,7 +445,7 @@ def test_cancel_stops_the_job_and_keeps_what_was_finished(store: Store) -> None:
     ev.permits.release(len(boards))  # an in-flight search may still finish
     assert job.join(30)
     progress = job.progress()
-    assert progress.state is S.JobState.CANCELLED
+    assert progress.state is jobs.JobState.CANCELLED
     assert job.result is None
     assert store.cached_evals() == progress.done - 1  # the mate at the end needs no engine
     assert len(ev.calls) == progress.done - 1
@@ -433,9 +455,9 @@ def test_a_position_the_engine_dies_on_is_skipped_and_the_job_completes() -> Non
     boards = main_line_boards(read("1. e4 e5 *"))
     ev = GatedEvaluator(fail_on=boards[1].fen())
     ev.permits.release(3)
-    job = S.AnalysisJob(boards, ev, LIMIT).start()
+    job = jobs.AnalysisJob(boards, ev, LIMIT).start()
     assert job.join(30)
-    assert job.progress().state is S.JobState.DONE
+    assert job.progress().state is jobs.JobState.DONE
     assert job.result is not None
     assert [p.skipped for p in job.result] == [None, "the engine died on this position", None]
 
@@ -444,38 +466,38 @@ def test_engine_failure_everywhere_ends_the_job_with_its_message() -> None:
     boards = main_line_boards(read("1. e4 e5 2. Nf3 Nc6 *"))
     ev = GatedEvaluator(fail_all=True)
     ev.permits.release(len(boards))
-    job = S.AnalysisJob(boards, ev, LIMIT).start()
+    job = jobs.AnalysisJob(boards, ev, LIMIT).start()
     assert job.join(30)
     progress = job.progress()
-    assert progress.state is S.JobState.FAILED
+    assert progress.state is jobs.JobState.FAILED
     assert progress.error == "the engine died on this position"
     assert job.result is None
 
 
 def test_registry_replaces_and_cancels_a_running_job() -> None:
-    registry = S.JobRegistry()
+    registry = jobs.JobRegistry()
     boards = main_line_boards(read("1. e4 *"))
     ev = GatedEvaluator()
-    first = registry.start("s1", S.AnalysisJob(boards, ev, LIMIT))
-    second = registry.start("s1", S.AnalysisJob(boards, ev, LIMIT))
+    first = registry.start("s1", jobs.AnalysisJob(boards, ev, LIMIT))
+    second = registry.start("s1", jobs.AnalysisJob(boards, ev, LIMIT))
     assert registry.get("s1") is second
     ev.permits.release(10)
     assert first.join(30) and second.join(30)
-    assert first.progress().state is S.JobState.CANCELLED
-    assert second.progress().state is S.JobState.DONE
+    assert first.progress().state is jobs.JobState.CANCELLED
+    assert second.progress().state is jobs.JobState.DONE
     registry.discard("s1")
     assert registry.get("s1") is None and registry.keys() == []
 
 
 def test_registry_keeps_only_the_newest_finished_jobs() -> None:
-    registry = S.JobRegistry(max_finished=2)
+    registry = jobs.JobRegistry(max_finished=2)
     boards = main_line_boards(read("1. e4 *"))
     ev = GatedEvaluator()
     ev.permits.release(100)
     for key in ("a", "b", "c"):
-        assert registry.start(key, S.AnalysisJob(boards, ev, LIMIT)).join(30)
+        assert registry.start(key, jobs.AnalysisJob(boards, ev, LIMIT)).join(30)
     gate = GatedEvaluator()
-    running = registry.start("d", S.AnalysisJob(boards, gate, LIMIT))
+    running = registry.start("d", jobs.AnalysisJob(boards, gate, LIMIT))
     assert registry.keys() == ["b", "c", "d"]  # "a" was the oldest finished job
     gate.permits.release(10)
     assert running.join(30)
@@ -483,13 +505,13 @@ def test_registry_keeps_only_the_newest_finished_jobs() -> None:
 
 def test_a_variation_job_records_the_engine_so_a_resumed_session_finds_its_evals(
         store: Store) -> None:
-    session = S.AnalysisSession(read(SCHOLAR), S.AnalysisSettings(S.LimitKind.NODES, 1000))
-    side = S.play_san(session.game, ("e2e4",), "c5")
+    session = S.AnalysisSession(read(SCHOLAR), cfg.AnalysisSettings(cfg.LimitKind.NODES, 1000))
+    side = play_san(session.game, ("e2e4",), "c5")
     session.save(store)
     ev = GatedEvaluator()
     ev.permits.release(10)
-    job = S.start_variation_job(session, side, ev, store, S.JobRegistry())
-    assert job.join(30) and job.progress().state is S.JobState.DONE
+    job = jobs.start_variation_job(session, side, ev, store, jobs.JobRegistry())
+    assert job.join(30) and job.progress().state is jobs.JobState.DONE
     # The page never took the result in (the tab was closed): nothing is lost.
     assert session.session_id is not None
     resumed = S.AnalysisSession.load(store, session.session_id, read)
@@ -499,14 +521,14 @@ def test_a_variation_job_records_the_engine_so_a_resumed_session_finds_its_evals
 
 
 def test_main_line_job_saves_the_analysis_into_the_session(store: Store) -> None:
-    session = S.AnalysisSession(read("1. e4 e5 2. Nf3 *"), S.AnalysisSettings(
-        S.LimitKind.NODES, 1000, multipv=1))
+    session = S.AnalysisSession(read("1. e4 e5 2. Nf3 *"), cfg.AnalysisSettings(
+        cfg.LimitKind.NODES, 1000, multipv=1))
     ev = GatedEvaluator()
     ev.permits.release(10)
-    registry = S.JobRegistry()
-    job = S.start_main_line_job(session, ev, store, registry)
+    registry = jobs.JobRegistry()
+    job = jobs.start_main_line_job(session, ev, store, registry)
     assert session.session_id is not None
-    assert registry.get(S.main_line_key(session.session_id)) is job
+    assert registry.get(jobs.main_line_key(session.session_id)) is job
     assert job.join(30)
     saved = store.load_session(session.session_id)
     assert saved.analysis is not None and len(saved.analysis["plies"]) == 3
@@ -523,12 +545,12 @@ def test_main_line_job_saves_the_analysis_into_the_session(store: Store) -> None
 @pytest.mark.engine
 def test_real_stockfish_session_analysis_and_variation(store: Store,
                                                        engine_pool: EnginePool) -> None:
-    session = S.AnalysisSession(read(SCHOLAR), S.AnalysisSettings(
-        S.LimitKind.NODES, 3000, multipv=2))
-    registry = S.JobRegistry()
-    job = S.start_main_line_job(session, engine_pool, store, registry)
+    session = S.AnalysisSession(read(SCHOLAR), cfg.AnalysisSettings(
+        cfg.LimitKind.NODES, 3000, multipv=2))
+    registry = jobs.JobRegistry()
+    job = jobs.start_main_line_job(session, engine_pool, store, registry)
     assert job.join(120)
-    assert job.progress().state is S.JobState.DONE
+    assert job.progress().state is jobs.JobState.DONE
     assert job.result is not None
     analysis = session.adopt_main_line(job.result)
     assert analysis.plies[-1].eval == WhiteEval.checkmate(chess.BLACK)
@@ -539,8 +561,8 @@ def test_real_stockfish_session_analysis_and_variation(store: Store,
     assert len(analysis.plies[0].lines_after) == 2
 
     calls = engine_pool.calls
-    side = S.play_san(session.game, S.mainline_path(session.game, 5), "g6")
-    var = S.start_variation_job(session, side, engine_pool, store, registry)
+    side = play_san(session.game, tree.mainline_path(session.game, 5), "g6")
+    var = jobs.start_variation_job(session, side, engine_pool, store, registry)
     assert var.join(120) and var.result is not None
     assert engine_pool.calls == calls + 1  # only the new position; the branch point is cached
     session.adopt_variation(var.result)

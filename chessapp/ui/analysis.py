@@ -2,8 +2,10 @@
 
 The page reads like its layout: load a game, set the engine, step through
 the game on a board you can play on, read the tables, export, manage saved
-sessions. The model is :class:`chessapp.session.AnalysisSession`; this file
-only wires widgets to it. Every change is saved to the Store at once, so a
+sessions. The model is :class:`chessapp.session.AnalysisSession`; every action goes
+through the controller :class:`chessapp.view.analysis.AnalysisController`
+(one cursor: the line and the ply on it), so this file only reads widgets,
+calls the controller and draws what it says. Every change is saved to the Store at once, so a
 closed tab loses nothing, and a session has a shareable URL
 (``?session=ID&ply=N``).
 
@@ -11,7 +13,7 @@ Everything that depends on the ply (board, eval bar, buttons, move list,
 slider, engine lines, the explore tools, the graph) is one ``st.fragment``,
 so a click reruns only that. A running analysis is polled by another
 fragment with ``run_every``; the analysis itself runs on a server thread
-(:class:`chessapp.session.AnalysisJob`), so navigation keeps working.
+(:class:`chessapp.jobs.AnalysisJob`), so navigation keeps working.
 
 User text (names, comments, file contents) is never rendered as HTML: it goes
 through :func:`plain` before Markdown, or into dataframes and text widgets.
@@ -27,15 +29,22 @@ import chess
 import pandas as pd
 import streamlit as st
 
-from chessapp import session as model
+from chessapp import jobs
 from chessapp.analysis import win_percent
+from chessapp.engine import EnginePool, EngineStatus
 from chessapp.errors import ChessAppError, SessionNotFound
-from chessapp.replay import Replay, build_replay
-from chessapp.session import AnalysisSession, JobState, LimitKind, NodePath
+from chessapp.games import MAX_PGN_BYTES, decode_pgn, game_from_fen, list_games, read_game
+from chessapp.jobs import AnalysisJob, JobState
+from chessapp.session import AnalysisSession
+from chessapp.settings import MAX_MULTIPV, AnalysisSettings, LimitKind, engine_choices, max_threads
+from chessapp.store import Store
+from chessapp.tree import copy_game, mainline_path, move_from_click, parse_move
 from chessapp.ui import state, widgets
-from chessapp.ui.explore_board import explore_board, line_arrows
+from chessapp.ui.explore_board import explore_board
 from chessapp.ui.state import AnalysisKeys as K
-from chessapp.ui.state import PlyCursor
+from chessapp.ui.state import PendingPick, PlyCursor
+from chessapp.view.analysis import AnalysisController, EngineLineRow, move_rows, summary_rows
+from chessapp.view.replay import clamp_ply
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +57,8 @@ store_or_none = widgets.store_or_none
 _engine_status = widgets.engine_status
 
 
-def _evaluator(settings: model.AnalysisSettings) -> Any:
-    from chessapp.engine import EngineConfig, shared_pool
-
-    base = EngineConfig.from_env(path=settings.engine_path)
-    # More threads per engine means fewer engines: the pool never uses more
-    # cores than it was sized for.
-    workers = max(1, base.workers // settings.threads)
-    return shared_pool(EngineConfig.from_env(path=settings.engine_path, workers=workers,
-                                             threads=settings.threads))
+def _evaluator(settings: AnalysisSettings) -> EnginePool:
+    return jobs.evaluator_for(settings)
 
 
 # --- Opening a session ------------------------------------------------------------------------
@@ -67,7 +69,7 @@ def _open(session: AnalysisSession, *, ply: int = 0) -> None:
     store = _store()
     session.save(store)
     state.set_analysis_session(session)
-    main = model.mainline_path(session.game, 10**9)
+    main = mainline_path(session.game)
     state.set_analysis_line(main)
     state.set_analysis_pending(None)
     assert session.session_id is not None
@@ -86,7 +88,7 @@ def _reset_export_options() -> None:
         st.session_state.pop(state.export_option_key(state.ANALYSIS, option), None)
 
 
-def _seed_settings(settings: model.AnalysisSettings, *, force: bool = False) -> None:
+def _seed_settings(settings: AnalysisSettings, *, force: bool = False) -> None:
     """Point the engine-setting widgets at a session's settings (before they are drawn).
 
     Streamlit forgets a widget's value when a run does not draw it (another
@@ -102,14 +104,12 @@ def _seed_settings(settings: model.AnalysisSettings, *, force: bool = False) -> 
 
 
 def _load_text(text: str) -> None:
-    from chessapp.games import list_games, read_game
-
     infos = list_games(text)
     if len(infos) == 1:
         _open(AnalysisSession(read_game(text, 0)))
         state.push_analysis_flash("success", "Game loaded and saved.")
     else:
-        state.set_analysis_pending({"text": text, "games": infos})
+        state.set_analysis_pending(PendingPick(text, tuple(infos)))
         state.push_analysis_flash("info", f"The PGN holds {len(infos)} games: pick one below.")
 
 
@@ -125,8 +125,6 @@ def _on_paste() -> None:
 
 
 def _on_upload() -> None:
-    from chessapp.games import MAX_PGN_BYTES, decode_pgn
-
     upload = st.session_state.get(K.UPLOAD)
     if upload is None:
         return
@@ -142,22 +140,18 @@ def _on_upload() -> None:
 
 
 def _on_pick() -> None:
-    from chessapp.games import read_game
-
     pending = state.analysis_pending()
     index = st.session_state.get(K.PICK_GAME)
     if pending is None or index is None:
         return
     try:
-        _open(AnalysisSession(read_game(pending["text"], int(index) - 1)))
+        _open(AnalysisSession(read_game(pending.text, int(index) - 1)))
         state.push_analysis_flash("success", f"Game {index} loaded and saved.")
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Could not read the PGN: {exc}")
 
 
 def _on_fen() -> None:
-    from chessapp.games import game_from_fen
-
     fen = str(st.session_state.get(K.FEN) or "").strip()
     try:
         _open(AnalysisSession(game_from_fen(fen)))
@@ -167,8 +161,6 @@ def _on_fen() -> None:
 
 
 def _open_saved(session_id: str, *, ply: int = 0) -> bool:
-    from chessapp.games import read_game
-
     try:
         session = AnalysisSession.load(_store(), session_id, read_game)
     except SessionNotFound:
@@ -188,16 +180,12 @@ def _open_from_url() -> None:
     if not wanted or wanted == state.analysis_url_session():
         return
     state.set_analysis_url_session(wanted)
-    from chessapp.replay import clamp_ply
-
     ply = clamp_ply(st.query_params.get("ply"), 10**6)
     if not _open_saved(wanted, ply=ply):
         del st.query_params[state.SESSION_PARAM]
 
 
 def input_section(expanded: bool) -> None:
-    from chessapp.games import MAX_PGN_BYTES
-
     with st.expander("Load a game", expanded=expanded):
         paste, upload, fen = st.tabs(["Paste PGN", "Upload PGN", "Set up a FEN"])
         with paste:
@@ -212,7 +200,7 @@ def input_section(expanded: bool) -> None:
             st.button("Set up position", key=K.FEN_BUTTON, on_click=_on_fen)
         pending = state.analysis_pending()
         if pending is not None:
-            infos = {i.index: i for i in pending["games"]}
+            infos = {i.index: i for i in pending.games}
 
             def label(index: int) -> str:
                 i = infos[index]
@@ -230,9 +218,9 @@ def input_section(expanded: bool) -> None:
 # --- Engine settings and the background job ---------------------------------------------------
 
 
-def _settings_from_widgets(session: AnalysisSession) -> model.AnalysisSettings:
+def _settings_from_widgets(session: AnalysisSession) -> AnalysisSettings:
     kind = LimitKind(st.session_state.get(K.LIMIT_KIND, session.settings.kind.value))
-    return model.AnalysisSettings(
+    return AnalysisSettings(
         kind=kind,
         value=int(st.session_state.get(K.LIMIT_VALUE, session.settings.value)),
         multipv=int(st.session_state.get(K.MULTIPV, session.settings.multipv)),
@@ -250,54 +238,42 @@ def _on_run(session: AnalysisSession) -> None:
     try:
         session.settings = _settings_from_widgets(session)
         session.save(_store())
-        model.start_main_line_job(session, _evaluator(session.settings), _store())
+        jobs.start_main_line_job(session, _evaluator(session.settings), _store())
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot start the analysis: {exc}")
 
 
-def _on_analyse_variation(session: AnalysisSession, path: NodePath) -> None:
+def _on_analyse_variation(session: AnalysisSession) -> None:
     try:
         session.settings = _settings_from_widgets(session)
-        model.start_variation_job(session, path, _evaluator(session.settings), _store())
+        jobs.start_variation_job(session, _controller(session).line,
+                                 _evaluator(session.settings), _store())
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot analyse the variation: {exc}")
 
 
-def _jobs(session: AnalysisSession) -> tuple[Any, Any]:
+def _jobs(session: AnalysisSession) -> tuple[AnalysisJob | None, AnalysisJob | None]:
     if session.session_id is None:
         return None, None
-    return (model.JOBS.get(model.main_line_key(session.session_id)),
-            model.JOBS.get(model.variation_key(session.session_id)))
+    return (jobs.JOBS.get(jobs.main_line_key(session.session_id)),
+            jobs.JOBS.get(jobs.variation_key(session.session_id)))
 
 
 def _adopt_finished(session: AnalysisSession) -> bool:
-    """Fold finished jobs into this tab's session (once each); True when something changed.
-
-    Jobs stay registered, so another tab showing the same session adopts them too.
-    """
-    main, var = _jobs(session)
-    changed = False
-    for job in (main, var):
-        if (job is None or id(job) in session.adopted_jobs or job.result is None
-                or job.progress().state is not JobState.DONE):
-            continue
-        session.adopted_jobs.add(id(job))
-        if job is main:
-            session.adopt_main_line(job.result)
-            _reset_export_options()
-        else:
-            session.adopt_variation(job.result)
-            session.save(_store())
-        changed = True
-    return changed
+    """Fold finished jobs into this tab's session (once each); True when something changed."""
+    if not _controller(session).adopt_finished(*_jobs(session)):
+        return False
+    _reset_export_options()
+    session.save(_store())
+    return True
 
 
 def _running(session: AnalysisSession) -> bool:
     return any(job is not None and not job.progress().state.finished for job in _jobs(session))
 
 
-def engine_settings(session: AnalysisSession, status: Any) -> None:
-    available = bool(status.available)
+def engine_settings(session: AnalysisSession, status: EngineStatus) -> None:
+    available = status.available
     _seed_settings(session.settings)
     kind = LimitKind(st.session_state.get(K.LIMIT_KIND, session.settings.kind.value))
     low, high = kind.bounds
@@ -308,11 +284,11 @@ def engine_settings(session: AnalysisSession, status: Any) -> None:
         st.number_input(kind.label, min_value=low, max_value=high,
                         step={LimitKind.NODES: 10_000, LimitKind.DEPTH: 1,
                               LimitKind.MOVETIME: 100}[kind], key=K.LIMIT_VALUE)
-        st.number_input("Lines (MultiPV)", min_value=1, max_value=model.MAX_MULTIPV,
+        st.number_input("Lines (MultiPV)", min_value=1, max_value=MAX_MULTIPV,
                         key=K.MULTIPV)
-        st.number_input("Threads per engine", min_value=1, max_value=model.max_threads(),
+        st.number_input("Threads per engine", min_value=1, max_value=max_threads(),
                         key=K.THREADS)
-        choices = model.engine_choices(status.path)
+        choices = engine_choices(status.path)
         if choices:
             if st.session_state.get(K.ENGINE_PATH) not in choices:
                 st.session_state[K.ENGINE_PATH] = choices[0]
@@ -352,7 +328,7 @@ def job_panel(session: AnalysisSession, registered_running: bool) -> None:
             st.info(f"The analysis of {what} was cancelled; finished positions are kept.")
 
 
-def _partial_chart(job: Any) -> None:
+def _partial_chart(job: AnalysisJob) -> None:
     rows = [{"ply": i, "White win %": round(win_percent(p.eval), 1)}
             for i, p in enumerate(job.partial()) if p is not None]
     if rows:
@@ -362,81 +338,60 @@ def _partial_chart(job: Any) -> None:
 # --- The board and the explore tools (one fragment) ----------------------------------------------
 
 
-def _current_line(session: AnalysisSession) -> NodePath:
-    """The line in state, if it still exists in the tree; else the main line."""
+def _controller(session: AnalysisSession) -> AnalysisController:
+    """The page's cursor, from state: the line shown and the ply on it."""
     line = state.analysis_line()
+    return AnalysisController(session, line, PlyCursor(state.ANALYSIS, len(line)).ply)
+
+
+def _commit(ctrl: AnalysisController) -> None:
+    """Write the controller's cursor back to state and the URL."""
+    state.set_analysis_line(ctrl.line)
+    PlyCursor(state.ANALYSIS, len(ctrl.line)).go(ctrl.ply)
+
+
+def _act(session: AnalysisSession, action: Callable[[AnalysisController], object], *,
+         save: bool = False) -> None:
+    """Run one controller action from a callback; a refusal is flashed, never raised."""
+    ctrl = _controller(session)
     try:
-        line = model.current_line(session.game, line)
-    except ChessAppError:
-        line = model.mainline_path(session.game, 10**9)
-    state.set_analysis_line(line)
-    return line
+        action(ctrl)
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"That cannot be done: {exc}")
+        return
+    _commit(ctrl)
+    if save:
+        session.save(_store())
 
 
-def _enter(session: AnalysisSession, path: NodePath) -> None:
-    """Show the line through ``path`` with the cursor on ``path``."""
-    line = model.current_line(session.game, path)
-    state.set_analysis_line(line)
-    PlyCursor(state.ANALYSIS, len(line)).go(len(path))
-
-
-def _play(session: AnalysisSession, path: NodePath, move: chess.Move) -> None:
-    new_path = model.play(session.game, path, move)
-    _enter(session, new_path)
+def _play_parsed(session: AnalysisSession, parse: Callable[[chess.Board], chess.Move]) -> None:
+    """Play the move ``parse`` reads off the position on the board, or flash why not."""
+    ctrl = _controller(session)
+    try:
+        ctrl.play(parse(ctrl.board))
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"That move cannot be played: {exc}")
+        return
+    _commit(ctrl)
     session.save(_store())
 
 
-def _play_parsed(session: AnalysisSession, path: NodePath,
-                 parse: Callable[[chess.Board], chess.Move]) -> None:
-    """Play the move ``parse`` reads off the position at ``path``, or flash why not."""
-    try:
-        _play(session, path, parse(model.node_at(session.game, path).board()))
-    except ChessAppError as exc:
-        state.push_analysis_flash("error", f"That move cannot be played: {exc}")
+def _on_board_move(session: AnalysisSession, uci: str) -> None:
+    _play_parsed(session, lambda board: move_from_click(board, uci))
 
 
-def _on_board_move(session: AnalysisSession, path: NodePath, uci: str) -> None:
-    _play_parsed(session, path, lambda board: model.move_from_click(board, uci))
-
-
-def _on_san(session: AnalysisSession, path: NodePath) -> None:
+def _on_san(session: AnalysisSession) -> None:
     text = str(st.session_state.get(K.SAN) or "")
-    _play_parsed(session, path, lambda board: model.parse_move(board, text))
-
-
-def _on_main_line(session: AnalysisSession, path: NodePath) -> None:
-    _enter(session, model.mainline_path(session.game, model.branch_ply(session.game, path)))
-
-
-def _on_delete_variation(session: AnalysisSession, path: NodePath) -> None:
-    try:
-        _enter(session, model.delete_variation(session.game, path))
-        session.save(_store())
-    except ChessAppError as exc:
-        state.push_analysis_flash("error", str(exc))
-
-
-def _on_jump(session: AnalysisSession, color: chess.Color) -> None:
-    if session.analysis is None:
-        return
-    line = state.analysis_line()
-    cursor = PlyCursor(state.ANALYSIS, len(line))
-    here = cursor.ply if model.is_mainline(session.game, line[: cursor.ply]) else (
-        model.branch_ply(session.game, line))
-    target = model.next_judged_ply(session.analysis, here, color)
-    if target is not None:
-        _enter(session, model.mainline_path(session.game, target))
+    _play_parsed(session, lambda board: parse_move(board, text))
 
 
 def board_panel(session: AnalysisSession) -> None:
-    line = _current_line(session)
-    cursor = PlyCursor(state.ANALYSIS, len(line))
-    path = line[: cursor.ply]
-    analysis = session.line_analysis(line)
-    replay: Replay = build_replay(model.linear_game(session.game, line), analysis)
-    view = replay.at(cursor.ply)
-    board = model.node_at(session.game, path).board()
-    rows = model.engine_line_rows(board, session.position_eval(path))
+    ctrl = _controller(session)
+    state.set_analysis_line(ctrl.line)
+    cursor = PlyCursor(state.ANALYSIS, len(ctrl.line))
+    replay = ctrl.replay
+    view = replay.at(ctrl.ply)
+    rows = ctrl.engine_lines()
     cursor.prepare_widgets()
 
     board_col, side_col = st.columns([3, 2], gap="medium")
@@ -445,8 +400,8 @@ def board_panel(session: AnalysisSession) -> None:
         with pic:
             explore_board(
                 view.fen, key=K.BOARD, lastmove=view.lastmove, flipped=cursor.flipped,
-                arrows=line_arrows([r.first for r in rows if r.first is not None]),
-                on_move=lambda uci: _on_board_move(session, path, uci),
+                lines=[r.first for r in rows if r.first is not None],
+                on_move=lambda uci: _on_board_move(session, uci),
                 label=f"Board after {view.label}" if view.ply else "Start position",
             )
         with bar:
@@ -455,59 +410,51 @@ def board_panel(session: AnalysisSession) -> None:
         widgets.ply_slider(cursor)
         widgets.eval_caption(view)
     with side_col:
-        on_main = model.is_mainline(session.game, line)
-        if on_main:
+        if ctrl.on_main_line:
             st.caption("Main line. Click a piece, then a square, to explore another move.")
         else:
-            start = model.branch_ply(session.game, line)
-            st.caption(f"Variation from ply {start}. It is saved with the session.")
+            st.caption(f"Variation from ply {ctrl.branch}. It is saved with the session.")
         widgets.move_list(cursor, replay)
         with st.form(K.SAN_FORM, clear_on_submit=True, border=False), \
                 st.container(horizontal=True, vertical_alignment="bottom"):
             st.text_input("Play a move (SAN)", key=K.SAN, placeholder="Nf3")
-            st.form_submit_button("Play", key=K.SAN_BUTTON, on_click=_on_san,
-                                  args=(session, path))
-        if not on_main:
+            st.form_submit_button("Play", key=K.SAN_BUTTON, on_click=_on_san, args=(session,))
+        if not ctrl.on_main_line:
             with st.container(horizontal=True):
-                st.button("Back to the main line", key=K.MAIN_LINE, on_click=_on_main_line,
-                          args=(session, line))
+                st.button("Back to the main line", key=K.MAIN_LINE, on_click=_act,
+                          args=(session, AnalysisController.back_to_main_line))
                 st.button("Analyse this variation", key=K.ANALYSE_VARIATION,
-                          on_click=_on_analyse_variation, args=(session, line),
+                          on_click=_on_analyse_variation, args=(session,),
                           disabled=not _engine_status(None).available or _running(session))
-                st.button("Delete this variation", key=K.DELETE_VARIATION,
-                          on_click=_on_delete_variation, args=(session, line))
-        _other_lines(session, path, line)
+                st.button("Delete this variation", key=K.DELETE_VARIATION, on_click=_act,
+                          args=(session, AnalysisController.delete_variation),
+                          kwargs={"save": True})
+        _other_lines(session, ctrl)
         engine_lines(rows)
         if session.analysis is not None:
             with st.container(horizontal=True):
                 for color, key, label in ((chess.WHITE, K.NEXT_MISTAKE_WHITE, "White"),
                                           (chess.BLACK, K.NEXT_MISTAKE_BLACK, "Black")):
-                    here = cursor.ply if on_main else model.branch_ply(session.game, line)
-                    target = model.next_judged_ply(session.analysis, here, color)
-                    st.button(f"Next {label} mistake ▶", key=key, on_click=_on_jump,
-                              args=(session, color), disabled=target is None,
+                    st.button(f"Next {label} mistake ▶", key=key, on_click=_act,
+                              args=(session, lambda c, side=color: c.jump_to_next_mistake(side)),
+                              disabled=ctrl.next_mistake(color) is None,
                               help="Jump to the next inaccuracy, mistake or blunder")
     widgets.eval_graph(cursor, replay)
 
 
-def _other_lines(session: AnalysisSession, path: NodePath, line: NodePath) -> None:
+def _other_lines(session: AnalysisSession, ctrl: AnalysisController) -> None:
     """Side lines that leave from this position, as buttons to step into them."""
-    node = model.node_at(session.game, path)
-    shown = line[len(path)] if len(line) > len(path) else None
-    others = [child for child in node.variations
-              if child.move is not None and child.move.uci() != shown]
+    others = ctrl.side_lines()
     if not others:
         return
-    board = node.board()
     st.caption("Other moves here:")
     with st.container(horizontal=True):
-        for i, child in enumerate(others):
-            assert child.move is not None
-            st.button(board.san(child.move), key=K.enter_line(i), on_click=_enter,
-                      args=(session, (*path, child.move.uci())))
+        for i, (san, path) in enumerate(others):
+            st.button(san, key=K.enter_line(i), on_click=_act,
+                      args=(session, lambda c, target=path: c.jump(target)))
 
 
-def engine_lines(rows: list[model.EngineLineRow]) -> None:
+def engine_lines(rows: list[EngineLineRow]) -> None:
     if not rows:
         st.caption("No engine lines for this position yet.")
         return
@@ -529,9 +476,9 @@ def results_tables(session: AnalysisSession) -> None:
     rows = [{**row, "Player": plain(row["Player"]),
              "Accuracy": "–" if row["Accuracy"] is None else f"{row['Accuracy']:.1f}%",
              "ACPL": "–" if row["ACPL"] is None else f"{row['ACPL']:.0f}"}
-            for row in model.summary_rows(analysis)]
+            for row in summary_rows(analysis)]
     st.table(pd.DataFrame(rows).set_index("Side"))
-    st.dataframe(pd.DataFrame(model.move_rows(analysis)), hide_index=True, width="stretch",
+    st.dataframe(pd.DataFrame(move_rows(analysis)), hide_index=True, width="stretch",
                  height=320)
 
 
@@ -550,7 +497,7 @@ def _on_rename(session: AnalysisSession) -> None:
 
 
 def _on_copy(session: AnalysisSession) -> None:
-    copy = AnalysisSession(model.read_pgn_copy(session.game), session.settings,
+    copy = AnalysisSession(copy_game(session.game), session.settings,
                            session.analysis, name=f"{session.name} (copy)"[:200],
                            identity=session.identity)
     _open(copy)
@@ -563,8 +510,8 @@ def _on_delete(session_id: str) -> None:
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot delete: {exc}")
         return
-    model.JOBS.discard(model.main_line_key(session_id))
-    model.JOBS.discard(model.variation_key(session_id))
+    jobs.JOBS.discard(jobs.main_line_key(session_id))
+    jobs.JOBS.discard(jobs.variation_key(session_id))
     current = state.analysis_session()
     if current is not None and current.session_id == session_id:
         _on_close()
@@ -583,7 +530,7 @@ def _on_open(session_id: str) -> None:
         state.push_analysis_flash("success", "Session resumed.")
 
 
-def sessions_section(store: Any, session: AnalysisSession | None) -> None:
+def sessions_section(store: Store | None, session: AnalysisSession | None) -> None:
     st.subheader("Saved sessions")
     if session is not None and session.session_id is not None:
         st.caption(f"This session is saved after every change. Share it: "
@@ -628,7 +575,7 @@ def main() -> None:
     if store is not None:
         _open_from_url()
     _show_flash()
-    session: AnalysisSession | None = state.analysis_session()
+    session = state.analysis_session()
     status = _engine_status(None if session is None else session.settings.engine_path)
     input_section(expanded=session is None)
     if session is None:
@@ -643,7 +590,8 @@ def main() -> None:
     st.subheader(plain(session.name))
     st.caption(" · ".join(plain(h.get(tag, "?")) for tag in ("White", "Black", "Event", "Date",
                                                               "Result")))
-    line = _current_line(session)
+    line = _controller(session).line
+    state.set_analysis_line(line)
     cursor = PlyCursor(state.ANALYSIS, len(line))
     cursor.sync_from_url(default=cursor.ply)
 

@@ -4,8 +4,9 @@ The page reads like its layout. Everything that depends on the ply (board,
 eval bar, buttons, move list, slider, narration, eval graph) lives in one
 ``st.fragment``, so a click reruns only that fragment; the rest (the metaphor
 picture, the claims, the beat cards, the engine and export panels) is drawn on
-full runs. The data comes from :mod:`chessapp.viewmodel`, loaded once per
-process from ``games/``; no engine is called unless asked.
+full runs. The data comes from :mod:`chessapp.view.cafe`, loaded once per
+process from ``games/``; no engine is called unless asked. A re-analysis is a
+job in the one registry (:mod:`chessapp.jobs`), keyed by this browser session.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from chessapp.replay import autoplay_delay
+from chessapp.analysis import build_game_analysis
+from chessapp.engine import EngineConfig, shared_pool
+from chessapp.evals import SearchLimit
+from chessapp.jobs import JobState, cafe_key, start_game_job
+from chessapp.settings import DEFAULT_NODES, LimitKind
 from chessapp.ui import state, widgets
 from chessapp.ui.state import PlyCursor
 from chessapp.ui.widgets import plain
-from chessapp.viewmodel import CafeView, games_dir, load_cafe, with_analysis
+from chessapp.view.cafe import CafeView, games_dir, load_cafe, with_analysis
+from chessapp.view.replay import autoplay_delay
 
 # A page runs as "__main__": name the logger so CHESSAPP_LOG_LEVEL reaches it.
 log = logging.getLogger("chessapp.ui.cafe")
@@ -30,7 +36,6 @@ log = logging.getLogger("chessapp.ui.cafe")
 AUTOPLAY_TICK_S = 0.5
 #: How often the engine panel polls a running re-analysis.
 POLL_S = 1.0
-DEFAULT_NODES = 200_000
 
 
 @st.cache_resource(show_spinner="Loading the café game…")
@@ -184,46 +189,38 @@ def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
 
 
 def _start_job(view: CafeView) -> None:
-    from chessapp.analysis import main_line_boards
-    from chessapp.engine import EngineConfig, shared_pool
-    from chessapp.evals import SearchLimit
-    from chessapp.session import AnalysisJob
-    from chessapp.store import Store
-
     nodes = int(st.session_state.get(state.CAFE_REANALYSE_NODES, DEFAULT_NODES))
     store = widgets.store_or_none()
     if store is None:
         return
-    assert isinstance(store, Store)
-    job = AnalysisJob(main_line_boards(view.game), shared_pool(EngineConfig.from_env()),
-                      SearchLimit(nodes=nodes), cache=store, name="cafe")
-    state.set_cafe_job(job.start())
+    start_game_job(cafe_key(state.cafe_visitor()), view.game,
+                   shared_pool(EngineConfig.from_env()), SearchLimit(nodes=nodes), store)
 
 
-def _adopt_result(view: CafeView) -> None:
-    from chessapp.analysis import build_game_analysis
-
+def _adopt_result() -> bool:
+    """Show a finished re-analysis (once); True when the view changed."""
     job = state.cafe_job()
-    if job is None or job.result is None:
-        return
-    analysis = build_game_analysis(view.game, job.result)
-    state.set_cafe_live_view(with_analysis(shipped_view(), analysis))
-    state.set_cafe_job(None)
+    if job is None or job.seq == state.cafe_adopted_job():
+        return False
+    result = job.result
+    if result is None or job.progress().state is not JobState.DONE:
+        return False
+    shipped = shipped_view()
+    state.set_cafe_live_view(with_analysis(shipped, build_game_analysis(shipped.game, result)))
+    state.set_cafe_adopted_job(job.seq)
+    return True
 
 
 def engine_panel(view: CafeView, registered_running: bool) -> None:
-    from chessapp.session import JobState
-
     job = state.cafe_job()
     progress = None if job is None else job.progress()
     running = progress is not None and not progress.state.finished
-    if progress is not None and progress.state is JobState.DONE:
-        _adopt_result(view)
+    if _adopt_result():
         st.rerun()
     if running != registered_running:
         st.rerun()  # start or stop polling
     status = widgets.engine_status()
-    available = bool(getattr(status, "available", False))
+    available = status.available
     if view.analysis is not None:
         a = view.analysis
         live = state.cafe_live_view() is not None
@@ -239,13 +236,14 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
     elif progress is not None and progress.state is JobState.CANCELLED:
         st.info("Analysis cancelled.")
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        st.number_input("Nodes per position", min_value=1_000, max_value=5_000_000,
+        low, high = LimitKind.NODES.bounds
+        st.number_input("Nodes per position", min_value=low, max_value=high,
                         value=DEFAULT_NODES, step=50_000, key=state.CAFE_REANALYSE_NODES,
                         disabled=not available)
         st.button("Re-analyse with Stockfish", key=state.CAFE_REANALYSE_BUTTON,
                   on_click=_start_job, args=(view,), disabled=not available)
     if not available:
-        st.caption(f"No engine: {plain(getattr(status, 'message', 'Stockfish was not found'))}")
+        st.caption(f"No engine: {plain(status.message)}")
 
 
 # --- The page -----------------------------------------------------------------------------

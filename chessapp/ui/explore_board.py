@@ -24,7 +24,8 @@ import chess
 import chess.svg
 import streamlit as st
 
-from chessapp.session import legal_moves_by_square
+from chessapp.tree import legal_moves_by_square
+from chessapp.view.svg import board_svg
 
 log = logging.getLogger(__name__)
 
@@ -137,44 +138,19 @@ _CSS = """
 
 _component = st.components.v2.component("chessapp_explore_board", css=_CSS, js=_JS)
 
-#: Engine line arrows: the best line strongest (lichess's blue), then fainter.
-LINE_COLOURS: tuple[str, ...] = ("#003088cc", "#00308899", "#00308877", "#00308866", "#00308855")
-
-
-def line_arrows(first_moves: Sequence[chess.Move]) -> list[chess.svg.Arrow]:
-    """One arrow per engine line (its first move), best first."""
-    return [chess.svg.Arrow(m.from_square, m.to_square, color=LINE_COLOURS[min(i, 4)])
-            for i, m in enumerate(first_moves)]
-
-
-def board_svg(
-    fen: str, *, lastmove: str | None = None, arrows: Sequence[chess.svg.Arrow] = (),
-    flipped: bool = False, size: int = 440,
-) -> str:
-    """The board as python-chess draws it: last move, check, arrows (coordinates on)."""
-    board = chess.Board(fen)
-    return chess.svg.board(
-        board,
-        orientation=chess.BLACK if flipped else chess.WHITE,
-        lastmove=None if lastmove is None else chess.Move.from_uci(lastmove),
-        check=board.king(board.turn) if board.is_check() else None,
-        arrows=list(arrows),
-        size=size,
-        coordinates=True,
-    )
-
-
 def board_data(
-    fen: str, *, lastmove: str | None = None, arrows: Sequence[chess.svg.Arrow] = (),
+    fen: str, *, lastmove: str | None = None, lines: Sequence[chess.Move] = (),
     flipped: bool = False, size: int = 440, label: str = "Board",
 ) -> dict[str, Any]:
     """What the component's JavaScript receives (JSON): the picture, the geometry, the moves."""
-    svg = board_svg(fen, lastmove=lastmove, arrows=arrows, flipped=flipped, size=size)
+    board = chess.Board(fen)
+    svg = board_svg(fen, lastmove=lastmove, check=board.king(board.turn) if board.is_check()
+                    else None, lines=lines, flipped=flipped, size=size)
     return {
         "img": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"),
         "fen": fen,
         "flipped": flipped,
-        "legal": legal_moves_by_square(chess.Board(fen)),
+        "legal": legal_moves_by_square(board),
         "inset": _SVG_MARGIN / _SVG_FULL,
         "size": size,
         "label": label,
@@ -200,13 +176,13 @@ def explore_board(
     key: str,
     on_move: Callable[[str], None],
     lastmove: str | None = None,
-    arrows: Sequence[chess.svg.Arrow] = (),
+    lines: Sequence[chess.Move] = (),
     flipped: bool = False,
     size: int = 440,
     label: str = "Board",
 ) -> None:
     """Draw the board; a click-click move calls ``on_move(uci)`` before the rerun."""
-    data = board_data(fen, lastmove=lastmove, arrows=arrows, flipped=flipped, size=size,
+    data = board_data(fen, lastmove=lastmove, lines=lines, flipped=flipped, size=size,
                       label=label)
 
     def changed() -> None:

@@ -18,17 +18,19 @@ move.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
 import streamlit as st
 
-from chessapp.replay import Nav, clamp_ply, step
-
-if TYPE_CHECKING:
-    from chessapp.session import AnalysisJob
-    from chessapp.viewmodel import CafeView
+from chessapp.games import GameInfo
+from chessapp.jobs import JOBS, AnalysisJob, cafe_key
+from chessapp.session import AnalysisSession
+from chessapp.tree import NodePath
+from chessapp.view.cafe import CafeView
+from chessapp.view.replay import Nav, clamp_ply, step
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +179,8 @@ CAFE_REANALYSE_BUTTON = "cafe.reanalyse"
 CAFE_REANALYSE_NODES = "cafe.reanalyse_nodes"
 CAFE_CANCEL_BUTTON = "cafe.cancel"
 CAFE_METAPHOR_CHART = "cafe.metaphor"
-_CAFE_JOB = "cafe.job"
+_CAFE_VISITOR = "cafe.visitor"
+_CAFE_ADOPTED = "cafe.adopted_job"
 _CAFE_LIVE = "cafe.live_view"
 
 
@@ -185,13 +188,18 @@ def cafe_beat_button_key(beat: str) -> str:
     return f"cafe.beat.{beat}"
 
 
+def cafe_visitor() -> str:
+    """This browser session's key for its café re-analysis in the job registry."""
+    visitor = st.session_state.get(_CAFE_VISITOR)
+    if not isinstance(visitor, str):
+        visitor = secrets.token_urlsafe(16)
+        st.session_state[_CAFE_VISITOR] = visitor
+    return visitor
+
+
 def cafe_job() -> AnalysisJob | None:
     """This browser session's re-analysis of the café game, running or finished."""
-    return st.session_state.get(_CAFE_JOB)
-
-
-def set_cafe_job(job: AnalysisJob | None) -> None:
-    st.session_state[_CAFE_JOB] = job
+    return JOBS.get(cafe_key(cafe_visitor()))
 
 
 def cafe_job_running() -> bool:
@@ -199,9 +207,20 @@ def cafe_job_running() -> bool:
     return job is not None and not job.progress().state.finished
 
 
+def cafe_adopted_job() -> int | None:
+    """``AnalysisJob.seq`` of the re-analysis whose result the page shows."""
+    value = st.session_state.get(_CAFE_ADOPTED)
+    return value if isinstance(value, int) else None
+
+
+def set_cafe_adopted_job(seq: int | None) -> None:
+    st.session_state[_CAFE_ADOPTED] = seq
+
+
 def cafe_live_view() -> CafeView | None:
     """The café view over a finished re-analysis; it replaces the shipped evals."""
-    return st.session_state.get(_CAFE_LIVE)
+    view = st.session_state.get(_CAFE_LIVE)
+    return view if isinstance(view, CafeView) else None
 
 
 def set_cafe_live_view(view: CafeView | None) -> None:
@@ -267,30 +286,40 @@ class AnalysisKeys:
         return f"analysis.explore.line.{index}"
 
 
-def analysis_session() -> Any:
-    """The ``AnalysisSession`` open on the analysis page, or None."""
-    return st.session_state.get(_ANALYSIS_SESSION)
+def analysis_session() -> AnalysisSession | None:
+    """The session open on the analysis page, or None."""
+    session = st.session_state.get(_ANALYSIS_SESSION)
+    return session if isinstance(session, AnalysisSession) else None
 
 
-def set_analysis_session(session: Any) -> None:
+def set_analysis_session(session: AnalysisSession | None) -> None:
     st.session_state[_ANALYSIS_SESSION] = session
 
 
-def analysis_line() -> tuple[str, ...]:
+def analysis_line() -> NodePath:
     """The line the board steps through (UCI moves from the start)."""
-    return tuple(_get(_ANALYSIS_LINE, ()))
+    value = st.session_state.get(_ANALYSIS_LINE) or ()
+    return tuple(str(m) for m in value)
 
 
-def set_analysis_line(line: tuple[str, ...]) -> None:
+def set_analysis_line(line: NodePath) -> None:
     st.session_state[_ANALYSIS_LINE] = tuple(line)
 
 
-def analysis_pending() -> Any:
-    """Text of an uploaded or pasted file with several games, waiting for a pick."""
-    return st.session_state.get(_ANALYSIS_PENDING)
+@dataclass(frozen=True, slots=True)
+class PendingPick:
+    """A pasted or uploaded file with several games, waiting for the visitor to pick one."""
+
+    text: str
+    games: tuple[GameInfo, ...]
 
 
-def set_analysis_pending(pending: Any) -> None:
+def analysis_pending() -> PendingPick | None:
+    pending = st.session_state.get(_ANALYSIS_PENDING)
+    return pending if isinstance(pending, PendingPick) else None
+
+
+def set_analysis_pending(pending: PendingPick | None) -> None:
     st.session_state[_ANALYSIS_PENDING] = pending
 
 

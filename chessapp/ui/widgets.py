@@ -14,7 +14,6 @@ Streamlit's Markdown with HTML disabled; charts are Vega-Lite specs.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -25,20 +24,17 @@ import pandas as pd
 import streamlit as st
 
 from chessapp.analysis import GameAnalysis, Judgement
-from chessapp.replay import (
-    JUDGEMENT_COLOURS,
-    Beat,
-    HistoryEvent,
-    Nav,
-    PlyView,
-    Replay,
-    board_svg,
-    eval_bar_svg,
-    eval_chart_frame,
-    metaphor_frames,
-)
+from chessapp.engine import EngineStatus
+from chessapp.engine import engine_status as probe_engine
+from chessapp.errors import ChessAppError
+from chessapp.export import ExportOptions, export_pgn, filename_for
 from chessapp.shapes import Shape
+from chessapp.store import DB_NAME, Store, data_dir
 from chessapp.ui.state import PlyCursor, export_button_key, export_option_key
+from chessapp.view.cafe import Beat, HistoryEvent
+from chessapp.view.charts import JUDGEMENT_COLOURS, eval_chart_frame, metaphor_frames
+from chessapp.view.replay import Nav, PlyView, Replay
+from chessapp.view.svg import board_svg, eval_bar_svg
 
 log = logging.getLogger(__name__)
 
@@ -60,28 +56,22 @@ def plain(text: object) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _store_at(directory: str) -> Any:
+def _store_at(directory: str) -> Store:
     from pathlib import Path
-
-    from chessapp.store import DB_NAME, Store
 
     return Store(Path(directory) / DB_NAME)
 
 
-def shared_store() -> Any:
+def shared_store() -> Store:
     """The process's one Store for the current data directory, for every page.
 
     One per directory, so tests that point CHESSAPP_DATA_DIR elsewhere get their own.
     """
-    from chessapp.store import data_dir
-
     return _store_at(str(data_dir()))
 
 
-def store_or_none() -> Any:
+def store_or_none() -> Store | None:
     """The shared Store, or None with an error shown; says so if a bad file was moved aside."""
-    from chessapp.errors import ChessAppError
-
     try:
         store = shared_store()
     except ChessAppError as exc:
@@ -93,17 +83,9 @@ def store_or_none() -> Any:
     return store
 
 
-@st.cache_resource(ttl=60, show_spinner=False)
-def _cached_engine_status(path: str | None, env_path: str | None) -> Any:
-    from chessapp.engine import engine_status as probe
-
-    return probe(path)
-
-
-def engine_status(path: str | None = None) -> Any:
-    """The engine's status, probed at most once a minute per (path, STOCKFISH_PATH)."""
-    # STOCKFISH_PATH is part of the key: find_engine reads it.
-    return _cached_engine_status(path, os.environ.get("STOCKFISH_PATH"))
+def engine_status(path: str | None = None) -> EngineStatus:
+    """The engine's status (:func:`chessapp.engine.engine_status` keeps the one cache)."""
+    return probe_engine(path)
 
 
 # --- Board and eval bar ------------------------------------------------------------
@@ -450,9 +432,6 @@ def export_block(
 
     Returns the PGN offered (for tests and previews), or None when it could not be made.
     """
-    from chessapp.errors import ChessAppError
-    from chessapp.export import ExportOptions, export_pgn, filename_for
-
     chosen: dict[str, bool] = {}
     with st.container(horizontal=True, gap="medium"):
         for name, label, default in EXPORT_OPTIONS:

@@ -25,7 +25,7 @@ import pytest
 
 from chessapp.analysis import build_game_analysis
 from chessapp.games import read_game
-from chessapp.viewmodel import GAMES_DIR_ENV
+from chessapp.view.cafe import GAMES_DIR_ENV
 from tests.e2e.conftest import (
     Server,
     start_server,

@@ -31,7 +31,7 @@ import chess.pgn
 import pytest
 
 from chessapp.games import read_game
-from chessapp.viewmodel import GAMES_DIR_ENV
+from chessapp.view.cafe import GAMES_DIR_ENV
 from tests.e2e.conftest import (
     Server,
     current_session,

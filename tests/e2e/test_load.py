@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from chessapp.store import DB_NAME, Store
-from chessapp.viewmodel import GAMES_DIR_ENV
+from chessapp.view.cafe import GAMES_DIR_ENV
 from tests.e2e.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,

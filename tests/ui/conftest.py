@@ -16,10 +16,11 @@ import chess
 import chess.pgn
 import pytest
 
-from chessapp.analysis import build_game_analysis, main_line_boards
+from chessapp.analysis import build_game_analysis
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
 from chessapp.games import read_game
-from chessapp.viewmodel import GAMES_DIR_ENV
+from chessapp.tree import main_line_boards
+from chessapp.view.cafe import GAMES_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERA = ROOT / "games" / "samples" / "opera-1858.pgn"

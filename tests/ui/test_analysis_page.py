@@ -19,6 +19,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from chessapp import jobs
 from chessapp import session as model
 from chessapp.export import ExportOptions, export_pgn
 from chessapp.games import read_game
@@ -325,7 +326,7 @@ def test_analysis_runs_in_the_background_and_fills_the_tables(data_dir: Path) ->
     at = at.button(key=K.RUN).click().run()
     no_exception(at)
     session_id = at.query_params["session"]
-    job = model.JOBS.get(model.main_line_key(session_id))
+    job = jobs.JOBS.get(jobs.main_line_key(session_id))
     assert job is not None and job.join(120)
     at.run()
     no_exception(at)

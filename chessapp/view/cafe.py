@@ -5,9 +5,9 @@ report and its story track, checks the track's claims against the analysis,
 and returns one immutable :class:`CafeView`. The page caches it per process,
 so opening the page costs no engine call and no re-parse.
 
-The story module's records are adapted here into the UI's own small records
-(:class:`~chessapp.replay.Beat`, :class:`~chessapp.replay.HistoryEvent`), so
-the widgets never depend on the story file format.
+The story package's records are adapted here into the page's own small
+records (:class:`Beat`, :class:`HistoryEvent`, :class:`ClaimCheck`), so the
+widgets never depend on the story file format.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,21 +26,107 @@ import chess.pgn
 from chessapp import story
 from chessapp.analysis import GameAnalysis
 from chessapp.errors import ChessAppError
-from chessapp.replay import (
-    Beat,
-    ClaimCheck,
-    HistoryEvent,
-    Replay,
-    beat_for_ply,
-    build_replay,
-    decimal_year,
-    link_beats,
-)
+from chessapp.games import read_game
 from chessapp.shapes import Shape
+from chessapp.view.replay import Replay, build_replay
 
 log = logging.getLogger(__name__)
 
-GAMES_DIR = Path(__file__).resolve().parent.parent / "games"
+# --- The story, as the UI needs it -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    """One narrative claim and the engine's verdict on it (None: needs an analysis)."""
+
+    claim: str
+    ply: int
+    holds: bool | None
+    figures: tuple[tuple[str, str], ...]
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """A dated moment of the rivalry, placed on the timeline by ``year`` (decimal)."""
+
+    key: str
+    year: float
+    date: str
+    place: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """A story segment over a ply range, with its shapes and checked claims."""
+
+    key: str
+    first_ply: int
+    last_ply: int
+    act: str
+    date: str
+    place: str
+    narration: str
+    metaphor: str
+    shapes: tuple[Shape, ...] = ()
+    claims: tuple[ClaimCheck, ...] = ()
+    year: float | None = None  # when the history it maps to happened
+    event: str | None = None  # HistoryEvent.key it is linked to
+    engine_note: str | None = None  # the engine's reading of this moment, numbers filled in
+
+    @property
+    def anchor(self) -> int:
+        """The ply a click on the beat jumps to: its last, the move its claims are about."""
+        return self.last_ply
+
+
+def beat_for_ply(beats: Sequence[Beat], ply: int) -> Beat | None:
+    """The beat covering ``ply``; the latest-starting one wins where ranges overlap."""
+    found = None
+    for beat in beats:
+        if beat.first_ply <= ply <= beat.last_ply and (
+            found is None or beat.first_ply >= found.first_ply
+        ):
+            found = beat
+    return found
+
+
+_YEAR = re.compile(r"(1[89]\d\d|20\d\d)(?:[-./](\d{1,2}|\?\?))?")
+
+
+def decimal_year(date: str) -> float | None:
+    """``"1918-08"`` → 1918.58, ``"January 1913"`` → 1913.0, no year → None."""
+    match = _YEAR.search(date)
+    if match is None:
+        return None
+    year = float(match.group(1))
+    month = match.group(2)
+    if month and month.isdigit() and 1 <= int(month) <= 12:
+        year += (int(month) - 1) / 12
+    return round(year, 3)
+
+
+def link_beats(beats: Sequence[Beat], events: Sequence[HistoryEvent]) -> tuple[Beat, ...]:
+    """Connect each beat to the historical event nearest its own date.
+
+    A beat that already names its event keeps it. Ties go to the earlier event.
+    """
+    out = []
+    for beat in beats:
+        if beat.event is not None or not events:
+            out.append(beat)
+            continue
+        year = beat.year if beat.year is not None else decimal_year(beat.date)
+        if year is None:
+            out.append(beat)
+            continue
+        nearest = min(events, key=lambda e: (abs(e.year - year), e.year))
+        out.append(replace(beat, year=year, event=nearest.key))
+    return tuple(out)
+
+
+GAMES_DIR = Path(__file__).resolve().parents[2] / "games"
 CAFE_STEM = "cafe-1913"
 #: Tests and alternative deployments point the café page at another folder.
 GAMES_DIR_ENV = "CHESSAPP_GAMES_DIR"
@@ -110,8 +197,6 @@ def load_analysis(path: Path, game: chess.pgn.Game) -> GameAnalysis:
 
 def load_cafe(folder: Path | None = None, stem: str = CAFE_STEM) -> CafeView:
     """Read the shipped game, analysis and story. Only a missing game is fatal."""
-    from chessapp.games import read_game
-
     paths = shipped_paths(folder, stem)
     game = read_game(paths["pgn"].read_text(encoding="utf-8"))
     problems: list[str] = []

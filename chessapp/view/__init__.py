@@ -1,0 +1,5 @@
+"""What a page shows, as plain data.
+
+replay (per-ply records, the cursor), svg (the one board renderer), charts, cafe
+(the café view) and analysis (the analysis page's controller).
+"""

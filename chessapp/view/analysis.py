@@ -1,0 +1,244 @@
+"""The analysis page's controller and tables, as plain data (after lila's ``ctrl.ts``).
+
+One :class:`AnalysisController` holds the page's one cursor: the line shown
+and the ply on it, so the node on the board is ``line[:ply]``, a path into
+the game tree (:mod:`chessapp.tree`). Every action of the page goes through it
+(jump, play, back to the main line, delete a variation, next mistake, take in
+finished jobs), and the page only reads widgets, calls it and draws what it
+says. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import chess
+
+from chessapp.analysis import GameAnalysis, Judgement
+from chessapp.errors import ChessAppError
+from chessapp.evals import PositionEval, WhiteEval
+from chessapp.jobs import AnalysisJob, JobState
+from chessapp.session import AnalysisSession
+from chessapp.tree import (
+    NodePath,
+    branch_ply,
+    current_line,
+    delete_variation,
+    is_mainline,
+    linear_game,
+    mainline_path,
+    move_label,
+    node_at,
+    play,
+    san_line,
+    start_ply,
+)
+from chessapp.view.replay import Replay, build_replay, clamp_ply
+
+__all__ = [
+    "JUDGED",
+    "AnalysisController",
+    "EngineLineRow",
+    "engine_line_rows",
+    "move_rows",
+    "next_judged_ply",
+    "summary_rows",
+]
+
+JUDGED = (Judgement.INACCURACY, Judgement.MISTAKE, Judgement.BLUNDER)
+
+
+@dataclass
+class AnalysisController:
+    """The cursor over one session: ``line`` (a whole line of the tree) and ``ply`` on it.
+
+    Build one per run from the page's state; after an action, the page writes
+    ``line`` and ``ply`` back. A line that no longer exists in the tree (another
+    tab deleted it) falls back to the main line.
+    """
+
+    session: AnalysisSession
+    line: NodePath = ()
+    ply: int = 0
+    _replay: Replay | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            self.line = current_line(self.session.game, self.line)
+        except ChessAppError:
+            self.line = mainline_path(self.session.game)
+        self.ply = clamp_ply(self.ply, len(self.line))
+
+    # -- where the cursor is --
+
+    @property
+    def path(self) -> NodePath:
+        """The node on the board."""
+        return self.line[: self.ply]
+
+    @property
+    def on_main_line(self) -> bool:
+        return is_mainline(self.session.game, self.line)
+
+    @property
+    def branch(self) -> int:
+        """The ply where the shown line leaves the main line (its length on the main line)."""
+        return branch_ply(self.session.game, self.line)
+
+    @property
+    def board(self) -> chess.Board:
+        return node_at(self.session.game, self.path).board()
+
+    @property
+    def replay(self) -> Replay:
+        """The shown line, ready to step through, with its analysis when one is known."""
+        if self._replay is None:
+            game = self.session.game
+            self._replay = build_replay(linear_game(game, self.line),
+                                        self.session.line_analysis(self.line))
+        return self._replay
+
+    def position_eval(self) -> PositionEval | None:
+        return self.session.position_eval(self.path)
+
+    def engine_lines(self) -> list[EngineLineRow]:
+        return engine_line_rows(self.board, self.position_eval())
+
+    def side_lines(self) -> list[tuple[str, NodePath]]:
+        """Other moves from the node on the board than the shown line's, as (SAN, path)."""
+        node = node_at(self.session.game, self.path)
+        shown = self.line[self.ply] if len(self.line) > self.ply else None
+        board = node.board()
+        return [(board.san(child.move), (*self.path, child.move.uci()))
+                for child in node.variations
+                if child.move is not None and child.move.uci() != shown]
+
+    # -- actions --
+
+    def jump(self, path: NodePath) -> None:
+        """Show the line through ``path`` with the cursor on ``path``."""
+        self.line = current_line(self.session.game, path)
+        self.ply = len(path)
+        self._replay = None
+
+    def play(self, move: chess.Move) -> NodePath:
+        """Play ``move`` on the board (a new variation unless it exists) and go there."""
+        path = play(self.session.game, self.path, move)
+        self.jump(path)
+        return path
+
+    def back_to_main_line(self) -> None:
+        self.jump(mainline_path(self.session.game, self.branch))
+
+    def delete_variation(self) -> None:
+        """Delete the shown side line; the cursor goes to where it branched off."""
+        self.jump(delete_variation(self.session.game, self.line))
+
+    def next_mistake(self, color: chess.Color) -> int | None:
+        """The main-line ply of ``color``'s next judged move after the cursor, if any."""
+        analysis = self.session.analysis
+        if analysis is None:
+            return None
+        here = self.ply if self.on_main_line else self.branch
+        return next_judged_ply(analysis, here, color)
+
+    def jump_to_next_mistake(self, color: chess.Color) -> bool:
+        target = self.next_mistake(color)
+        if target is None:
+            return False
+        self.jump(mainline_path(self.session.game, target))
+        return True
+
+    def adopt_finished(self, main: AnalysisJob | None, variation: AnalysisJob | None) -> bool:
+        """Fold finished jobs into the session, each once (by its sequence number).
+
+        Returns True when something changed. Jobs stay registered, so another tab
+        showing the same session takes them in too.
+        """
+        changed = False
+        for job in (main, variation):
+            if job is None or job.seq in self.session.adopted_jobs:
+                continue
+            result = job.result
+            if result is None or job.progress().state is not JobState.DONE:
+                continue
+            self.session.adopted_jobs.add(job.seq)
+            if job is main:
+                self.session.adopt_main_line(result)
+            else:
+                self.session.adopt_variation(result)
+            self._replay = None
+            changed = True
+        return changed
+
+
+# --- Tables for the page -----------------------------------------------------------------------
+
+
+def next_judged_ply(analysis: GameAnalysis, after: int, color: chess.Color,
+                    judgements: Sequence[Judgement] = JUDGED) -> int | None:
+    """The first ply after ``after`` where ``color`` made a judged move ("Jump to next mistake")."""
+    for p in analysis.plies:
+        if p.ply > after and p.mover == color and p.judgement in judgements:
+            return p.ply
+    return None
+
+
+def move_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
+    """The move table: one row per ply (move, eval, best move, judgement, accuracy)."""
+    start = start_ply(chess.Board(analysis.start_fen))
+    return [{
+        "Ply": p.ply,
+        "Move": move_label(p.ply, p.san, start=start) + (
+            "" if p.judgement is None else p.judgement.glyph),
+        "Eval": p.eval.text(),
+        "Best move": "" if p.best_san is None or p.best_san == p.san else p.best_san,
+        "Judgement": "" if p.judgement is None else p.judgement.title,
+        "Accuracy": round(p.accuracy, 1),
+    } for p in analysis.plies]
+
+
+def summary_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
+    """Per side: accuracy, ACPL and the counts of inaccuracies, mistakes and blunders."""
+    summary = analysis.summary()
+    names = {chess.WHITE: analysis.headers.get("White", "?"),
+             chess.BLACK: analysis.headers.get("Black", "?")}
+    rows = []
+    for color in (chess.WHITE, chess.BLACK):
+        side = summary[color]
+        rows.append({
+            "Side": "White" if color == chess.WHITE else "Black",
+            "Player": names[color],
+            "Accuracy": None if side.accuracy is None else round(side.accuracy, 1),
+            "ACPL": side.acpl,
+            "Inaccuracies": side.inaccuracies,
+            "Mistakes": side.mistakes,
+            "Blunders": side.blunders,
+        })
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLineRow:
+    """One engine line of a position, for people: rank, eval, moves in SAN."""
+
+    rank: int
+    eval: WhiteEval
+    first: chess.Move | None
+    san: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.san)
+
+
+def engine_line_rows(board: chess.Board, position: PositionEval | None,
+                     *, max_moves: int = 10) -> list[EngineLineRow]:
+    """The top lines of ``position`` (multipv order), each with up to ``max_moves`` SAN moves."""
+    if position is None:
+        return []
+    return [EngineLineRow(i, line.eval, line.pv[0] if line.pv else None,
+                          tuple(san_line(board, line.pv, limit=max_moves)))
+            for i, line in enumerate(position.lines, start=1)]
