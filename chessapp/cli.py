@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--engine", metavar="PATH", help="UCI engine binary (default: Stockfish)")
     an.add_argument("-o", "--output", metavar="OUT.pgn", help="annotated PGN (default: stdout)")
     an.add_argument("--json", metavar="OUT.json", help="also write a JSON report")
+    an.add_argument("--story", metavar="OUT.toml",
+                    help="also write a narrated story track of the game (docs/story-format.md)")
     an.add_argument("--no-cache", action="store_true",
                     help="do not read or write the analysis cache in the data directory")
     an.add_argument("--no-evals", action="store_true", help="omit [%%eval] comments")
@@ -222,7 +224,10 @@ class ProgressBar:
 
 def analyze(args: argparse.Namespace) -> int:
     from chessapp import engine, export, store
+    from chessapp.story.generate import generate_story
 
+    if args.story and args.all:
+        raise BadInput("--story writes the story of one game; use --game N, not --all")
     limit = _limit(args)
     config = engine.EngineConfig.from_env(
         **{k: v for k, v in {"path": args.engine, "workers": args.workers,
@@ -255,6 +260,8 @@ def analyze(args: argparse.Namespace) -> int:
             out.flush()
             if args.json:
                 reports.append(result.to_json())
+            if args.story:
+                Path(args.story).write_text(generate_story(game, result).toml, encoding="utf-8")
     if args.json:
         report = {"chessapp": __version__, "games": reports}
         Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n",

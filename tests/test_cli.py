@@ -227,3 +227,30 @@ def test_re_exporting_an_annotated_game_does_not_double_its_annotations() -> Non
     assert twice == once
     assert once.count("Blunder.") == sum(p.judgement is not None and p.judgement.value == "blunder"
                                          for p in view.analysis.plies)
+
+
+@pytest.mark.engine
+def test_analyze_writes_a_checked_story(tmp_path: Path) -> None:
+    """``analyze --story`` (issue 12): the opera game's story loads and every claim holds."""
+    from chessapp import story
+    from chessapp.analysis import GameAnalysis
+    from chessapp.games import read_game
+
+    env = dict(os.environ, CHESSAPP_DATA_DIR=str(tmp_path / "data"))
+    out, report, track_path = tmp_path / "out.pgn", tmp_path / "r.json", tmp_path / "opera.toml"
+    proc = run_cli("analyze", str(OPERA), "--nodes", "3000", "-q", "-o", str(out),
+                   "--json", str(report), "--story", str(track_path), env=env)
+    assert proc.returncode == 0, proc.stderr
+    track = story.load_track(track_path)
+    game = read_game(OPERA.read_text(encoding="utf-8"))
+    analysis = GameAnalysis.from_json(json.loads(report.read_text(encoding="utf-8"))["games"][0])
+    results = story.check_track(track, game, analysis)
+    assert results and all(r.holds for r in results)
+    assert track.segments[-1].narration.startswith("The game ends after 17. Rd8#")
+
+
+def test_analyze_story_needs_one_game(tmp_path: Path) -> None:
+    proc = run_cli("analyze", str(OPERA), "--all", "--story", str(tmp_path / "s.toml"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("chessapp: bad input: --story writes the story of one game; "
+                                   "use --game N, not --all")

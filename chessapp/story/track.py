@@ -48,7 +48,7 @@ NOTE_FIELDS: frozenset[str] = frozenset({
 class Episode:
     title: str
     show: str
-    air_date: dt.date
+    air_date: dt.date | None  # None: not an episode (a generated story of a user's game)
     hero: str  # the key claims use for the narrated player, e.g. "lev"
     hero_name: str  # how the PGN headers spell him, e.g. "Bronstein, Lev (Leon Trotsky)"
     hero_color: chess.Color | None  # explicit, or None: found from the PGN headers
@@ -59,7 +59,7 @@ class Episode:
 class Act:
     id: str
     title: str
-    date: str  # "1918", "1928-01" or "1928-01-31"
+    date: str  # "1918", "1928-01" or "1928-01-31"; "" when unknown
     place: str
 
 
@@ -67,7 +67,7 @@ class Act:
 class Segment:
     id: str
     act: str
-    date: str
+    date: str  # "" when unknown
     place: str
     narration: str
     first_ply: int
@@ -200,10 +200,13 @@ def _id(data: Mapping[str, Any], key: str, path: str) -> str:
     return value
 
 
-def _date(data: Mapping[str, Any], key: str, path: str) -> str:
+def _date(data: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str:
+    """A date string; optional ones may be missing (a game nobody dated): then ``""``."""
     raw = data.get(key)
     if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
         return raw.isoformat()
+    if raw is None and not required:
+        return ""
     value = _req(data, key, path)
     try:
         _date_key(value)
@@ -271,10 +274,8 @@ def _unique(ids: list[str], path: str) -> None:
 
 
 def _build_episode(t: Mapping[str, Any]) -> Episode:
-    air = t.get("air_date")
-    if air is None:
-        raise _err("episode.air_date", "missing field")
-    if not isinstance(air, dt.date) or isinstance(air, dt.datetime):
+    air = t.get("air_date")  # optional: a story of a user's game airs nowhere
+    if air is not None and (not isinstance(air, dt.date) or isinstance(air, dt.datetime)):
         raise _err("episode.air_date", "must be a TOML date such as 2023-01-31 (no quotes)")
     color_name = _str(t, "hero_color", "episode", required=False)
     color: chess.Color | None = None
@@ -297,8 +298,8 @@ def _build_episode(t: Mapping[str, Any]) -> Episode:
 
 
 def _build_act(t: Mapping[str, Any], path: str) -> Act:
-    return Act(id=_id(t, "id", path), title=_req(t, "title", path), date=_date(t, "date", path),
-               place=_req(t, "place", path))
+    return Act(id=_id(t, "id", path), title=_req(t, "title", path),
+               date=_date(t, "date", path, required=False), place=_req(t, "place", path))
 
 
 def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segment:
@@ -326,7 +327,8 @@ def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segmen
             raise _err(f"{path}.claims[{j}]", str(exc)) from exc
         claims.append(claim)
     return Segment(
-        id=seg_id, act=act, date=_date(t, "date", path), place=_req(t, "place", path),
+        id=seg_id, act=act, date=_date(t, "date", path, required=False),
+        place=_req(t, "place", path),
         narration=narration, first_ply=first, last_ply=last, metaphor=metaphor,
         shapes=tuple(parsed_shapes), claims=tuple(claims),
         engine_note=_str(t, "engine_note", path, required=False),
