@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import sys
 import time
@@ -157,7 +158,9 @@ def main() -> int:
               f"(targets {PRECISION_TARGET} / {RECALL_TARGET}: {'met' if met else 'NOT met'})")
     per_1000 = seconds_per_1000(puzzles)
     ok &= per_1000 <= SECONDS_PER_1000_TARGET
-    print(f"tagging 1,000 lines: {per_1000:.3f} s (target <= {SECONDS_PER_1000_TARGET} s)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"tagging 1,000 lines: {per_1000:.3f} s (target <= {SECONDS_PER_1000_TARGET} s; "
+          f"{os.cpu_count()} cores, load average {load:.1f})")
     if args.tagger_cases:
         agree, total = tagger_cases(DATA / "tagger_cases.csv")
         print(f"lichess-puzzler tagger test assertions on scored motifs: {agree}/{total} agree "

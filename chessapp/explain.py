@@ -214,6 +214,18 @@ def _f2f7(line: Line, found: Finding) -> str:
             "has not moved.")
 
 
+def _x_ray(line: Line, found: Finding) -> str:
+    ply = line.plies[found.ply]
+    return (f"{ply.san} takes on {chess.square_name(found.squares[1])} through the square "
+            "the recapturing piece left: an x-ray.")
+
+
+def _intermezzo(line: Line, found: Finding) -> str:
+    ply = line.plies[found.ply]
+    return (f"{ply.san} comes first, and the recapture on {chess.square_name(found.squares[0])} "
+            "waits.")
+
+
 def _wing(side: str) -> Callable[[Line, Finding], str]:
     def sentence(line: Line, found: Finding) -> str:
         return (f"The checks and captures are aimed at the king on "
@@ -232,7 +244,8 @@ SENTENCES: dict[Motif, Callable[[Line, Finding], str]] = {
     Motif.ATTRACTION: _attraction, Motif.SACRIFICE: _sacrifice, Motif.EXPOSED_KING: _exposed,
     Motif.PROMOTION: _promotion, Motif.UNDER_PROMOTION: _under,
     Motif.EN_PASSANT: _en_passant, Motif.CASTLING: _castling, Motif.ADVANCED_PAWN: _advanced,
-    Motif.ATTACKING_F2_F7: _f2f7, Motif.KINGSIDE_ATTACK: _wing("kingside"),
+    Motif.ATTACKING_F2_F7: _f2f7, Motif.X_RAY_ATTACK: _x_ray, Motif.INTERMEZZO: _intermezzo,
+    Motif.KINGSIDE_ATTACK: _wing("kingside"),
     Motif.QUEENSIDE_ATTACK: _wing("queenside"),
 }
 

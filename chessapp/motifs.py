@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import chess
 
@@ -57,6 +58,8 @@ class Motif(enum.Enum):
     KINGSIDE_ATTACK = "kingsideAttack"
     QUEENSIDE_ATTACK = "queensideAttack"
     ATTACKING_F2_F7 = "attackingF2F7"
+    X_RAY_ATTACK = "xRayAttack"
+    INTERMEZZO = "intermezzo"
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,16 @@ class Ply:
     before: chess.Board
     move: chess.Move
     after: chess.Board
-    san: str
+
+    @cached_property
+    def san(self) -> str:
+        """The move in SAN (computed on first use: most tagging never needs it)."""
+        return self.before.san(self.move)
+
+    @cached_property
+    def is_mate(self) -> bool:
+        """The move gives checkmate."""
+        return self.after.is_checkmate()
 
     @property
     def mover(self) -> chess.PieceType:
@@ -132,8 +144,7 @@ def play_line(board: chess.Board, moves: Sequence[chess.Move | str]) -> Line:
     if board.move_stack:
         before = board.copy()
         last = before.pop()
-        previous = Ply(-1, before.copy(stack=False), last, board.copy(stack=False),
-                       before.san(last))
+        previous = Ply(-1, before.copy(stack=False), last, board.copy(stack=False))
     current = board.copy(stack=False)
     start = current.copy(stack=False)
     plies = []
@@ -147,10 +158,9 @@ def play_line(board: chess.Board, moves: Sequence[chess.Move | str]) -> Line:
                 raise BadInput(f"move {index + 1} is not UCI", token=item) from None
         if not current.is_legal(move):
             raise BadInput(f"move {index + 1} is illegal in {current.fen()}", token=move.uci())
-        san = current.san(move)
         after = current.copy(stack=False)
         after.push(move)
-        plies.append(Ply(index, current, move, after, san))
+        plies.append(Ply(index, current, move, after))
         current = after
     return Line(start, tuple(plies), previous)
 
@@ -225,7 +235,7 @@ def mate_in(line: Line) -> Finding | None:
     """``mateInN``: the line ends in checkmate given by the attacker, with N attacker moves
     (five or more all count as ``mateIn5``, as on lichess). The finding's squares are the
     mated king's."""
-    if not line.plies or len(line.plies) % 2 == 0 or not line.end.is_checkmate():
+    if not line.plies or len(line.plies) % 2 == 0 or not line.plies[-1].is_mate:
         return None
     moves = min(5, (len(line.plies) + 1) // 2)
     king = line.end.king(not line.attacker)
@@ -409,7 +419,7 @@ def skewer(line: Line) -> Finding | None:
     could be won where it stood (:func:`in_bad_spot`)."""
     for ply in line.attacker_plies()[1:]:
         captured = ply.captured
-        if captured is None or ply.mover not in _SLIDERS or ply.after.is_checkmate():
+        if captured is None or ply.mover not in _SLIDERS or ply.is_mate:
             continue
         reply = line.plies[ply.index - 1]
         between = chess.SquareSet.between(ply.move.from_square, ply.move.to_square)
@@ -417,7 +427,9 @@ def skewer(line: Line) -> Finding | None:
             continue
         if (_king_value(reply.mover) > _king_value(captured)
                 and in_bad_spot(ply.before, ply.move.to_square)):
-            return Finding(Motif.SKEWER, ply.index - 2 if ply.index >= 2 else ply.index,
+            # The finding points at the attacker's move before the capture (the skewering
+            # attack); attacker_plies()[1:] starts at ply 2.
+            return Finding(Motif.SKEWER, ply.index - 2,
                            (ply.move.from_square, reply.move.from_square, ply.move.to_square))
     return None
 
@@ -523,7 +535,7 @@ def capturing_defender(line: Line) -> Finding | None:
     for ply in line.attacker_plies()[1:]:
         reply, removal = line.plies[ply.index - 1], line.plies[ply.index - 2]
         captured = ply.captured
-        mate = ply.after.is_checkmate()
+        mate = ply.is_mate
         cashes_in = (captured is not None and ply.mover != chess.KING
                      and _value(captured) <= _value(ply.mover)
                      and is_hanging(ply.before, ply.move.to_square)
@@ -595,14 +607,58 @@ def attraction(line: Line) -> Finding | None:
     return None
 
 
+def x_ray_attack(line: Line) -> Finding | None:
+    """``xRayAttack``: an exchange on one square where the attacker's piece takes *through*
+    the defender's recapturing piece. The attacker moves to square S, the defender takes
+    back on S with a piece other than the king that stood on the line between the
+    attacker's next capturer and S, and that capturer then takes on S."""
+    for ply in line.attacker_plies()[1:]:
+        if ply.captured is None:
+            continue
+        reply, first = line.plies[ply.index - 1], line.plies[ply.index - 2]
+        square = ply.move.to_square
+        if (reply.move.to_square == square and reply.mover != chess.KING
+                and first.move.to_square == square
+                and reply.move.from_square in chess.SquareSet.between(ply.move.from_square,
+                                                                      square)):
+            return Finding(Motif.X_RAY_ATTACK, ply.index, (ply.move.from_square, square))
+    return None
+
+
+def intermezzo(line: Line) -> Finding | None:
+    """``intermezzo``: the defender has just captured on square S, and instead of taking
+    back at once the attacker first plays another move (elsewhere), then recaptures on S.
+    Precisely, at the first later attacker capture on S: the defender's move before it did
+    not come from a square attacking S, the attacker's move before that did not go to S,
+    and the defender's capture on S came just before it, when the recapture was already
+    legal. For the capture at the start of the line, the move that led to the start must
+    be known (a bare FEN cannot show it)."""
+    for ply in line.attacker_plies()[1:]:
+        if ply.captured is None:
+            continue
+        square = ply.move.to_square
+        reply, between = line.plies[ply.index - 1], line.plies[ply.index - 2]
+        if reply.move.from_square in between.after.attackers(not line.attacker, square):
+            continue
+        if between.move.to_square == square:
+            continue
+        capture = line.plies[ply.index - 3] if ply.index >= 3 else line.previous
+        if (capture is not None and capture.move.to_square == square
+                and capture.captured is not None and capture.after.is_legal(ply.move)):
+            return Finding(Motif.INTERMEZZO, between.index, (square,))
+        return None
+    return None
+
+
 # --- kings and pawns ----------------------------------------------------------------------
 
 
 def exposed_king(line: Line) -> Finding | None:
-    """``exposedKing``: at the start the defender's king stands on one of the three ranks
-    nearest the attacker's far side (its own half, advanced ranks excluded), with none of
-    its own pawns beside it or on the three squares in front of it (towards the attacker),
-    and the attacker gives check on some move that is neither the first nor the last."""
+    """``exposedKing``: at the start the defender's king stands on one of its own three
+    home ranks (1st-3rd for White, 6th-8th for Black), with none of its own pawns beside it
+    or on the three squares in front of it (towards the attacker), and the attacker gives
+    check on some move that is neither the first nor the last: checks against a king that
+    has lost its shelter."""
     defender = not line.attacker
     king = line.start.king(defender)
     if king is None:
@@ -729,7 +785,7 @@ DETECTORS: tuple[Detector, ...] = (
     mate_in, smothered_mate, back_rank_mate, double_check, discovered_attack, fork, pin,
     skewer, hanging_piece, trapped_piece, capturing_defender, deflection, attraction,
     sacrifice, exposed_king, promotion, under_promotion, en_passant, castling, advanced_pawn,
-    attacking_f2_f7, kingside_attack, queenside_attack,
+    attacking_f2_f7, x_ray_attack, intermezzo, kingside_attack, queenside_attack,
 )
 
 

@@ -155,6 +155,22 @@ CASES: list[tuple[str, Motif, str, str, bool]] = [
     # The Greek gift reflected onto the queenside (king on b8).
     ("Greek gift on the queenside", M.QUEENSIDE_ATTACK, QUEENSIDE, QUEENSIDE_LINE, True),
     ("the kingside Greek gift", M.QUEENSIDE_ATTACK, GREEK_GIFT, GREEK_GIFT_LINE, False),
+    # Bxd7 Rxd7 Rxd7: the d1 rook takes on d7 through the square the d4 rook left.
+    ("rook recaptures through the recapturer", M.X_RAY_ATTACK,
+     "6k1/3n4/8/1B6/3r4/8/8/3R2K1 w - - 0 1", "b5d7 d4d7 d1d7", True),
+    # The recapture comes from a7, off the d-file: a plain exchange.
+    ("recapture from the side", M.X_RAY_ATTACK, "6k1/r2n4/8/1B6/8/8/8/3R2K1 w - - 0 1",
+     "b5d7 a7d7 d1d7", False),
+]
+
+#: Cases that need the move that led to the start (a game or puzzle board remembers it):
+#: (name, motif, FEN before that move, that move, line, expected).
+HISTORY_CASES: list[tuple[str, Motif, str, str, str, bool]] = [
+    # ...Bxe4 took the knight; Bc4+ first, and only after ...Kh8 does Rxe4 take back.
+    ("check before recapturing", M.INTERMEZZO, "6k1/1b4pp/8/8/4N3/8/8/4RBK1 b - - 0 1",
+     "b7e4", "f1c4 g8h8 e1e4", True),
+    ("recapture at once", M.INTERMEZZO, "6k1/1b4pp/8/8/4N3/8/8/4RBK1 b - - 0 1",
+     "b7e4", "e1e4 g8f8 f1c4", False),
 ]
 
 
@@ -165,9 +181,27 @@ def test_named_case(name: str, motif: Motif, fen: str, line: str, expected: bool
     assert (motif in found) is expected, sorted(m.value for m in found)
 
 
+@pytest.mark.parametrize(("name", "motif", "fen", "previous", "line", "expected"),
+                         HISTORY_CASES, ids=[c[0] for c in HISTORY_CASES])
+def test_named_case_with_history(name: str, motif: Motif, fen: str, previous: str, line: str,
+                                 expected: bool) -> None:
+    board = chess.Board(fen)
+    board.push_uci(previous)
+    found = tag(board, line.split())
+    assert (motif in found) is expected, sorted(m.value for m in found)
+
+
+def test_an_intermezzo_needs_the_capture_that_led_to_the_start() -> None:
+    board = chess.Board("6k1/1b4pp/8/8/4N3/8/8/4RBK1 b - - 0 1")
+    board.push_uci("b7e4")
+    assert Motif.INTERMEZZO not in tag(chess.Board(board.fen()), ["f1c4", "g8h8", "e1e4"])
+
+
 def test_every_motif_has_a_positive_and_a_negative_case() -> None:
-    positives = {motif for _, motif, _, _, expected in CASES if expected}
-    negatives = {motif for _, motif, _, _, expected in CASES if not expected}
+    table = [(motif, expected) for _, motif, _, _, expected in CASES] + [
+        (motif, expected) for _, motif, _, _, _, expected in HISTORY_CASES]
+    positives = {motif for motif, expected in table if expected}
+    negatives = {motif for motif, expected in table if not expected}
     assert positives == set(Motif)
     assert negatives == set(Motif)
 
