@@ -131,7 +131,7 @@ def _skewer(line: Line, found: Finding) -> str:
                    and p.move.to_square == target and p.index % 2 == 0)
     reply = line.plies[capture.index - 1]
     piece = chess.piece_name(reply.mover)
-    return (f"The {piece} on {chess.square_name(front)} has to step off the line, and "
+    return (f"The {piece} on {chess.square_name(front)} steps off the line, and "
             f"{capture.san} wins {_piece(capture.before, target)} behind it.")
 
 
@@ -210,8 +210,9 @@ def _advanced(line: Line, found: Finding) -> str:
 
 def _f2f7(line: Line, found: Finding) -> str:
     ply = line.plies[found.ply]
-    return (f"{ply.san} strikes at {chess.square_name(found.squares[0])}, beside the king that "
-            "has not moved.")
+    king = "e1" if found.squares[0] == chess.F2 else "e8"
+    return (f"{ply.san} strikes at {chess.square_name(found.squares[0])}, beside the king "
+            f"still on {king}.")
 
 
 def _x_ray(line: Line, found: Finding) -> str:

@@ -316,8 +316,9 @@ def discovered_attack(line: Line) -> Finding | None:
     Either it is a discovered check (the moving piece is not among the checkers, castling
     aside), or a later attacker capture travels along a line that the attacker's previous
     move opened: the square that piece left lies between the capturer's start and target,
-    the defender did not just move onto the target, and the capture is not made by, or on
-    the square of, the piece that moved away."""
+    and the capture is not made by, or on the square of, the piece that moved away. The
+    search stops at the first attacker capture on the square the defender's reply moved
+    to: from there on the line is an exchange."""
     found = _discovered_check(line)
     if found is not None:
         return found
@@ -326,6 +327,8 @@ def discovered_attack(line: Line) -> Finding | None:
             continue
         reply, opener = line.plies[ply.index - 1], line.plies[ply.index - 2]
         if reply.move.to_square == ply.move.to_square:
+            # An exchange has begun on that square: what follows is recapturing, and the
+            # search stops (going on adds false discoveries on the puzzles).
             return None
         between = chess.SquareSet.between(ply.move.from_square, ply.move.to_square)
         if (opener.move.from_square in between
