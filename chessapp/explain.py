@@ -13,7 +13,9 @@ The command (the hook in :mod:`chessapp.cli` only registers it):
   standard input and writes one result per input line, in order. Blank lines are
   skipped. A bad input line (bad JSON, bad FEN, an illegal move) gets
   ``{"error": "..."}`` in its place on standard output and one line on standard
-  error, the rest go on, and the exit code is then 2.
+  error, the rest go on, and the exit code is then 2. Without ``--json`` each result
+  is one line too: the motifs (comma-separated, ``-`` for none), a tab, the text; a
+  bad line gives ``error``, a tab, the reason.
 """
 
 from __future__ import annotations
@@ -29,8 +31,7 @@ import chess
 
 from chessapp import games
 from chessapp.errors import BadInput
-from chessapp.motifs import Finding, Line, Motif, find_motifs, play_line
-from chessapp.see import exchange
+from chessapp.motifs import Finding, Line, Motif, find_motifs, material, play_line
 
 #: The longest line explained, in plies: a tactic is short, and the tagger's cost grows
 #: with the line (lichess's longest puzzles are about 20 plies).
@@ -171,12 +172,16 @@ def _attraction(line: Line, found: Finding) -> str:
 
 
 def _sacrifice(line: Line, found: Finding) -> str:
-    ply = line.plies[found.ply]
-    loss = -exchange(ply.before, ply.move)
-    if loss > 0:
-        return (f"{ply.san} is a sacrifice: it gives up {loss / 100:g} pawns of material by "
-                "static exchange.")
-    return "The line gives up two or more pawns of material on purpose."
+    # The same balance the detector checked: the first attacker move, after the first,
+    # at which the attacker is two or more pawns down on the start.
+    start = material(line.start, line.attacker)
+    down = next(p for p in line.attacker_plies()[1:]
+                if material(p.after, line.attacker) - start <= -2)
+    given = start - material(down.after, line.attacker)
+    side = "White" if line.attacker == chess.WHITE else "Black"
+    offer = line.plies[found.ply]
+    return (f"{offer.san} is a sacrifice: after {down.san}, {side} has given up {given} "
+            "pawns of material.")
 
 
 def _exposed(line: Line, found: Finding) -> str:
@@ -329,9 +334,16 @@ def run_explain(args: argparse.Namespace, *, stdin: TextIO | None = None,
             bad += 1
             message = "".join(ch if ch.isprintable() else " " for ch in str(exc))
             report(f"input line {number}: {message}")
-            out.write(json.dumps({"error": message}, ensure_ascii=False) + "\n")
+            if args.json:
+                out.write(json.dumps({"error": message}, ensure_ascii=False) + "\n")
+            else:
+                out.write(f"error\t{message}\n")
         else:
-            _write(out, result, as_json=args.json)
+            if args.json:
+                _write(out, result, as_json=True)
+            else:  # one line per input: the motifs, a tab, the text
+                motifs = ",".join(m.value for m in result.motifs) or "-"
+                out.write(f"{motifs}\t{result.text}\n")
         out.flush()
     return 2 if bad else 0
 
