@@ -21,9 +21,10 @@ The command (the hook in :mod:`chessapp.cli` only registers it):
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -36,8 +37,8 @@ from chessapp.motifs import Finding, Line, Motif, find_motifs, material, play_li
 #: The longest line explained, in plies: a tactic is short, and the tagger's cost grows
 #: with the line (lichess's longest puzzles are about 20 plies).
 MAX_LINE_PLIES = 200
-#: The longest JSON line read in batch mode, in bytes: a FEN and 200 UCI moves fit
-#: in about 1.3 kB.
+#: The longest JSON line read in batch mode, in characters: a FEN and 200 UCI moves fit
+#: in about 1,300.
 MAX_BATCH_LINE_BYTES = 64 * 1024
 
 _NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -324,11 +325,16 @@ def run_explain(args: argparse.Namespace, *, stdin: TextIO | None = None,
     if args.line:
         raise BadInput("--line goes with --fen, not --batch")
     report = fail or (lambda message: print(f"chessapp: {message}", file=sys.stderr))
+    # Undecodable bytes become U+FFFD (then a JSON error for that line), never a traceback.
+    stream = stdin or io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     bad = 0
-    for number, raw in enumerate(stdin or sys.stdin, start=1):
-        if not raw.strip():
+    for number, raw in enumerate(_bounded_lines(stream), start=1):
+        if raw is not None and not raw.strip():
             continue
         try:
+            if raw is None:
+                raise BadInput(f"the JSON line is longer than {MAX_BATCH_LINE_BYTES:,} "
+                               "characters")
             result = explain_line(*_parse_batch_line(raw))
         except BadInput as exc:
             bad += 1
@@ -356,9 +362,22 @@ def _write(out: TextIO, result: Explanation, *, as_json: bool) -> None:
         out.write(f"{result.text}\nmotifs: {motifs}\n")
 
 
+def _bounded_lines(stream: TextIO) -> Iterator[str | None]:
+    """The lines of ``stream``, each read at most :data:`MAX_BATCH_LINE_BYTES` characters at
+    a time; a longer line is skipped to its end without being held, and yields None."""
+    while True:
+        raw = stream.readline(MAX_BATCH_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_BATCH_LINE_BYTES and not raw.endswith("\n"):
+            while raw and not raw.endswith("\n"):
+                raw = stream.readline(MAX_BATCH_LINE_BYTES)
+            yield None
+            continue
+        yield raw
+
+
 def _parse_batch_line(raw: str) -> tuple[chess.Board, list[str]]:
-    if len(raw.encode("utf-8", "replace")) > MAX_BATCH_LINE_BYTES:
-        raise BadInput(f"the JSON line is longer than {MAX_BATCH_LINE_BYTES:,} bytes")
     try:
         item = json.loads(raw)
     except json.JSONDecodeError as exc:

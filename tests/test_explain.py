@@ -315,3 +315,18 @@ def test_batch_without_json_is_one_tab_separated_line_per_input() -> None:
         "error\tat 'e2e5': move 1 is illegal in " + chess.STARTING_FEN,
         "-\tNo tactical motif found in e4.",
     ]
+
+
+def test_batch_survives_undecodable_bytes_and_a_huge_line() -> None:
+    huge = json.dumps({"fen": BACK_RANK, "line": ["a1a8"] * 40_000})  # about 320 kB
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    data = b"\xff\xfe{\n" + huge.encode() + b"\n" + json.dumps(
+        {"fen": BACK_RANK, "line": ["a1a8"]}).encode() + b"\n"
+    proc = subprocess.run([sys.executable, "-m", "chessapp", "explain", "--batch", "--json"],
+                          cwd=ROOT, env=env, capture_output=True, input=data, timeout=120)
+    assert proc.returncode == 2
+    rows = [json.loads(row) for row in proc.stdout.decode().splitlines()]
+    assert rows[0] == {"error": "not JSON: Expecting value at column 1"}
+    assert rows[1] == {"error": "the JSON line is longer than 65,536 characters"}
+    assert rows[2]["motifs"] == ["mateIn1", "mate", "backRankMate"]
+    assert b"Traceback" not in proc.stderr
