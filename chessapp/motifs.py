@@ -167,9 +167,9 @@ def play_line(board: chess.Board, moves: Sequence[chess.Move | str]) -> Line:
 
 # --- helpers -----------------------------------------------------------------------------
 
-#: Piece values in pawns, for comparing pieces and counting material (the 1/3/3/5/9 scale
-#: of :data:`chessapp.see.PIECE_VALUES`; the king is worth more than anything).
 def _value(piece_type: chess.PieceType) -> int:
+    """A piece's value in pawns, for comparing pieces and counting material: the 1/3/3/5/9
+    scale of :data:`chessapp.see.PIECE_VALUES` (the king is worth more than anything)."""
     return PIECE_VALUES[piece_type] // 100
 
 
