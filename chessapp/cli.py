@@ -1,4 +1,4 @@
-"""The command line: ``python -m chessapp analyze|validate``.
+"""The command line: ``python -m chessapp analyze|validate|explain``.
 
 Exit codes: 0 ok, 2 bad input (one line each, never a traceback), 3 engine
 unavailable or failed, 130 interrupted.
@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import chess.pgn
 
-from chessapp import __version__, analysis, games
+from chessapp import __version__, analysis, explain, games
 from chessapp.errors import BadInput, ChessAppError, EngineError
 from chessapp.evals import SearchLimit
 from chessapp.settings import DEFAULT_NODES, MAX_MULTIPV
@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     va = sub.add_parser("validate", parents=[common],
                         help="check a PGN or FEN file; exit 0 if fine, 2 if not")
     va.add_argument("input", help="a PGN or FEN file, or - for standard input")
+
+    explain.add_explain_parser(sub, common)
     return parser
 
 
@@ -99,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return validate(args.input)
+        if args.command == "explain":
+            return explain.run_explain(args, fail=_fail)
         return analyze(args)
     except BadInput as exc:
         _fail(f"bad input: {exc}")
