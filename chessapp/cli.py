@@ -168,6 +168,16 @@ def _read_text(source: str) -> str:
 # --- analyze ---------------------------------------------------------------------------
 
 
+def _report_json(result: analysis.GameAnalysis) -> dict[str, Any]:
+    """The JSON report of one game: the analysis, and an explanation of every judged move."""
+    from chessapp.coach import explanation_json
+
+    data = result.to_json()
+    for ply, explanation in zip(data["plies"], explanation_json(result), strict=True):
+        ply["explanation"] = explanation
+    return data
+
+
 def _limit(args: argparse.Namespace) -> SearchLimit:
     if args.depth is not None:
         return SearchLimit(depth=args.depth)
@@ -263,7 +273,7 @@ def analyze(args: argparse.Namespace) -> int:
             out.write(export.export_pgn(game, result, options))
             out.flush()
             if args.json:
-                reports.append(result.to_json())
+                reports.append(_report_json(result))
             if args.story:
                 Path(args.story).write_text(generate_story(game, result).toml, encoding="utf-8")
     if args.json:

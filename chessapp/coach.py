@@ -21,12 +21,15 @@ caller passes the lines it already searched.
 from __future__ import annotations
 
 import enum
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import chess
 
+from chessapp.analysis import GameAnalysis
 from chessapp.errors import BadInput
 from chessapp.explain import SENTENCES
 from chessapp.motifs import Finding, Line, Motif, find_motifs, material, play_line
@@ -221,3 +224,54 @@ def explain_judged_move(board_before: chess.Board, played_move: chess.Move | str
         tuple(f.motif for f in best_findings),
         refuting + missing,
     )
+
+
+def explain_analysis(analysis: GameAnalysis) -> dict[int, JudgedExplanation]:
+    """An explanation for every judged move of ``analysis``, by ply.
+
+    It reuses the lines the analysis already searched (no engine here): the best
+    line from the position before the move, and the engine's line from the position
+    after it (the refutation). When no claim holds, the text is the lichess comment.
+    """
+    out: dict[int, JudgedExplanation] = {}
+    before = chess.Board(analysis.start_fen)
+    for p in analysis.plies:
+        move = chess.Move.from_uci(p.uci)
+        if p.judgement is not None:
+            refutation = p.lines_after[0].pv if p.lines_after else ()
+            try:
+                out[p.ply] = explain_judged_move(before, move, p.pv, refutation,
+                                                 numbers=p.comment(with_eval=True))
+            except BadInput:
+                # A line that no longer fits the board (a hand-edited report): the numbers only.
+                out[p.ply] = JudgedExplanation(p.comment(with_eval=True), (), ())
+        before.push(move)
+    return out
+
+
+def explanation_json(analysis: GameAnalysis) -> list[dict[str, Any] | None]:
+    """Per ply (in order): the explanation's JSON for a judged move, else ``None``."""
+    found = explain_analysis(analysis)
+    return [None if p.ply not in found else found[p.ply].to_json() for p in analysis.plies]
+
+
+_TEXTS: OrderedDict[int, tuple[GameAnalysis, dict[int, str]]] = OrderedDict()
+_TEXTS_LOCK = threading.Lock()
+#: Explanations of this many analyses are remembered (a page rebuilds its replay on every step).
+_TEXTS_KEPT = 64
+
+
+def explanation_texts(analysis: GameAnalysis) -> dict[int, str]:
+    """Ply -> explanation text of the judged moves, remembered per analysis object."""
+    key = id(analysis)
+    with _TEXTS_LOCK:
+        found = _TEXTS.get(key)
+        if found is not None and found[0] is analysis:  # the same object, not a reused id
+            _TEXTS.move_to_end(key)
+            return found[1]
+    texts = {ply: e.text for ply, e in explain_analysis(analysis).items()}
+    with _TEXTS_LOCK:
+        _TEXTS[key] = (analysis, texts)
+        while len(_TEXTS) > _TEXTS_KEPT:
+            _TEXTS.popitem(last=False)
+    return texts

@@ -69,7 +69,16 @@ def test_report_has_the_documented_schema(opera_report: tuple[dict[str, Any], st
     board = chess.Board()
     for i, ply in enumerate(game["plies"], start=1):
         assert set(ply) == {"ply", "san", "uci", "fen", "eval", "best", "pv", "judgement",
-                            "win_chance_loss", "accuracy", "note"}
+                            "win_chance_loss", "accuracy", "note", "explanation"}
+        if ply["judgement"] is None:
+            assert ply["explanation"] is None
+        else:  # every judged move is explained, from claims that held (or the numbers only)
+            explanation = ply["explanation"]
+            assert set(explanation) == {"text", "motifs", "missed_motifs", "claims"}
+            assert explanation["text"]
+            held = [c["sentence"] for c in explanation["claims"] if c["held"]]
+            assert all(c["sentence"] == "" for c in explanation["claims"] if not c["held"])
+            assert all(sentence in explanation["text"] for sentence in held[:1])
         assert ply["ply"] == i
         assert board.san(chess.Move.from_uci(ply["uci"])) == ply["san"]
         if ply["best"] is not None:

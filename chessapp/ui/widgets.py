@@ -153,6 +153,9 @@ def eval_caption(view: PlyView) -> None:
     if view.best_next_san:
         parts.append(f"engine plays {view.best_next_san}")
     st.caption(" · ".join(parts) if parts else "No engine evaluation for this position.")
+    if view.explanation:
+        # The coach's sentences quote SAN and square names only; shown as plain text anyway.
+        st.text(f"Why: {view.explanation}")
 
 
 # --- Navigation ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 import chess
 
 from chessapp.analysis import GameAnalysis, Judgement
+from chessapp.coach import explanation_texts
 from chessapp.errors import ChessAppError
 from chessapp.evals import PositionEval, WhiteEval
 from chessapp.jobs import AnalysisJob, JobState
@@ -96,8 +97,10 @@ class AnalysisController:
         """The shown line, ready to step through, with its analysis when one is known."""
         if self._replay is None:
             game = self.session.game
-            self._replay = build_replay(linear_game(game, self.line),
-                                        self.session.line_analysis(self.line))
+            analysis = self.session.line_analysis(self.line)
+            self._replay = build_replay(
+                linear_game(game, self.line), analysis,
+                explanations=None if analysis is None else explanation_texts(analysis))
         return self._replay
 
     def position_eval(self) -> PositionEval | None:
@@ -187,8 +190,9 @@ def next_judged_ply(analysis: GameAnalysis, after: int, color: chess.Color,
 
 
 def move_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
-    """The move table: one row per ply (move, eval, best move, judgement, accuracy)."""
+    """The move table: one row per ply (move, eval, best move, judgement, accuracy, why)."""
     start = start_ply(chess.Board(analysis.start_fen))
+    why = explanation_texts(analysis)
     return [{
         "Ply": p.ply,
         "Move": move_label(p.ply, p.san, start=start) + (
@@ -197,6 +201,7 @@ def move_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
         "Best move": "" if p.best_san is None or p.best_san == p.san else p.best_san,
         "Judgement": "" if p.judgement is None else p.judgement.title,
         "Accuracy": round(p.accuracy, 1),
+        "Why": why.get(p.ply, ""),
     } for p in analysis.plies]
 
 

@@ -25,6 +25,7 @@ import chess.pgn
 
 from chessapp import story
 from chessapp.analysis import GameAnalysis
+from chessapp.coach import explanation_texts
 from chessapp.errors import ChessAppError
 from chessapp.games import read_game
 from chessapp.shapes import Shape
@@ -209,7 +210,7 @@ def load_cafe(folder: Path | None = None, stem: str = CAFE_STEM) -> CafeView:
             problems.append(f"The shipped analysis could not be read: {exc}")
     else:
         problems.append(f"No shipped analysis ({paths['analysis'].name}).")
-    view = CafeView(game=game, analysis=analysis, replay=build_replay(game, analysis),
+    view = CafeView(game=game, analysis=analysis, replay=_replay(game, analysis),
                     title=game.headers.get("Event", "Café 1913"))
     if paths["story"].exists():
         try:
@@ -220,6 +221,11 @@ def load_cafe(folder: Path | None = None, stem: str = CAFE_STEM) -> CafeView:
     else:
         problems.append(f"No story track ({paths['story'].name}).")
     return replace(view, problems=tuple(problems))
+
+
+def _replay(game: chess.pgn.Game, analysis: GameAnalysis | None) -> Replay:
+    return build_replay(game, analysis, explanations=None if analysis is None
+                        else explanation_texts(analysis))
 
 
 def _with_story(view: CafeView, path: Path) -> CafeView:
@@ -237,7 +243,7 @@ def _with_story(view: CafeView, path: Path) -> CafeView:
 
 def with_analysis(view: CafeView, analysis: GameAnalysis) -> CafeView:
     """The same view over a new (live) analysis: new evals, judgements and claim checks."""
-    out = replace(view, analysis=analysis, replay=build_replay(view.game, analysis))
+    out = replace(view, analysis=analysis, replay=_replay(view.game, analysis))
     if view.track is not None:
         out = replace(out, **_checked(view.track, view.game, analysis))
     return out

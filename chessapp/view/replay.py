@@ -60,6 +60,7 @@ class PlyView:
     best_next: str | None  # UCI of the engine's choice in *this* position
     best_next_san: str | None
     played_best: str | None  # SAN of the engine's choice instead of the move played
+    explanation: str | None = None  # why the move was judged (coach), for judged moves
 
     @property
     def glyph(self) -> str:
@@ -82,8 +83,13 @@ class Replay:
         return self.plies[clamp_ply(ply, self.last)]
 
 
-def build_replay(game: chess.pgn.Game, analysis: GameAnalysis | None = None) -> Replay:
-    """Walk the main line once; attach the analysis when it matches the moves."""
+def build_replay(game: chess.pgn.Game, analysis: GameAnalysis | None = None, *,
+                 explanations: Mapping[int, str] | None = None) -> Replay:
+    """Walk the main line once; attach the analysis when it matches the moves.
+
+    ``explanations`` (ply -> text, :func:`chessapp.coach.explain_analysis`) say why
+    each judged move was judged.
+    """
     board = game.board()
     start = start_ply(board)
     moves = list(game.mainline_moves())
@@ -122,6 +128,7 @@ def build_replay(game: chess.pgn.Game, analysis: GameAnalysis | None = None) -> 
             white_win=None if info is None else win_percent(info.eval),
             judgement=None if info is None else info.judgement,
             best_next=best, best_next_san=best_san, played_best=played_best,
+            explanation=None if info is None or explanations is None else explanations.get(i),
         ))
     return Replay(headers=dict(game.headers), plies=tuple(plies), analysed=analysis is not None)
 

@@ -286,3 +286,16 @@ def test_the_shipped_cafe_game_opens_with_its_evals_and_story(
     assert len(frame) > 0 and set(frame["The engine says"]) == {"holds"}
     charts = {c.key for c in at.get("vega_lite_chart")}
     assert charts == {"cafe.graph.21", "cafe.metaphor"}  # the eval graph and the metaphor
+
+
+def test_a_judged_move_says_why_beside_the_board(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """Issue 12: the café game's 10... g6 carries the coach's checked explanation, as text."""
+    monkeypatch.delenv("CHESSAPP_GAMES_DIR", raising=False)
+    monkeypatch.setenv("CHESSAPP_DATA_DIR", str(tmp_path / "data"))
+    at = run_page({"ply": "20"})
+    no_exception(at)
+    assert [t.value for t in at.text if t.value.startswith("Why: ")] == [
+        "Why: g6 allows Ba6: After Ba6, the queen on e7 is pinned to its king."]
+    at = run_page({"ply": "21"})
+    assert not [t for t in at.text if t.value.startswith("Why: ")]
