@@ -27,6 +27,7 @@ import chess.pgn
 from chessapp.analysis import EvalCache, GameAnalysis, build_game_analysis
 from chessapp.errors import BadInput, ChessAppError, SessionNotFound
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, terminal_eval
+from chessapp.retro import RetroProgress
 from chessapp.settings import AnalysisSettings
 from chessapp.tree import (
     NodePath,
@@ -118,6 +119,8 @@ class AnalysisSession:
     name: str = ""
     identity: EngineIdentity | None = None
     variation_evals: dict[str, PositionEval] = field(default_factory=dict)
+    #: Learn-from-your-mistakes progress, per colour (saved with the settings).
+    retro: dict[chess.Color, RetroProgress] = field(default_factory=dict)
     #: ``AnalysisJob.seq`` of the background jobs whose results this object already took in.
     adopted_jobs: set[int] = field(default_factory=set, repr=False, compare=False)
 
@@ -131,6 +134,9 @@ class AnalysisSession:
         data = self.settings.to_json()
         if self.identity is not None:
             data["engine_identity"] = self.identity.to_json()
+        if self.retro:
+            # Learn-from-your-mistakes progress; a new analysis starts it afresh.
+            data["retro"] = [progress.to_json() for progress in self.retro.values()]
         return data
 
     def save(self, store: SessionStore) -> str:
@@ -163,6 +169,13 @@ class AnalysisSession:
         identity = _identity_from_json((saved.settings or {}).get("engine_identity"))
         session = cls(game=game, settings=settings, session_id=saved.id, name=saved.name,
                       identity=identity)
+        for item in (saved.settings or {}).get("retro") or []:
+            try:
+                progress = RetroProgress.from_json(item)
+            except ValueError as exc:
+                log.warning("session %s: retrospect progress dropped: %s", session_id, exc)
+                continue
+            session.retro[progress.color] = progress
         if saved.analysis:
             session.analysis = restore_analysis(game, saved.analysis, store)
             if session.analysis is not None and session.identity is None:
@@ -222,6 +235,7 @@ class AnalysisSession:
         """Fold a finished main-line job into the session."""
         self.analysis = build_game_analysis(self.game, positions, multipv=self.settings.multipv)
         self.identity = self.analysis.engine
+        self.retro.clear()  # new evals, new mistakes: the retrospect starts afresh
         return self.analysis
 
     def adopt_variation(self, positions: Sequence[PositionEval]) -> None:

@@ -35,15 +35,30 @@ from chessapp.engine import EnginePool, EngineStatus
 from chessapp.errors import ChessAppError, SessionNotFound
 from chessapp.games import MAX_PGN_BYTES, decode_pgn, game_from_fen, list_games, read_game
 from chessapp.jobs import AnalysisJob, JobState
+from chessapp.retro import Feedback, evaluator_search, retro_limit
 from chessapp.session import AnalysisSession
 from chessapp.settings import MAX_MULTIPV, AnalysisSettings, LimitKind, engine_choices, max_threads
 from chessapp.store import Store
-from chessapp.tree import copy_game, mainline_path, move_from_click, parse_move
+from chessapp.tree import (
+    copy_game,
+    mainline_path,
+    move_from_click,
+    move_label,
+    parse_move,
+    san_line,
+    start_ply,
+)
 from chessapp.ui import state, widgets
 from chessapp.ui.explore_board import explore_board
 from chessapp.ui.state import AnalysisKeys as K
-from chessapp.ui.state import PendingPick, PlyCursor
-from chessapp.view.analysis import AnalysisController, EngineLineRow, move_rows, summary_rows
+from chessapp.ui.state import PendingPick, PlyCursor, RetroState
+from chessapp.view.analysis import (
+    AnalysisController,
+    EngineLineRow,
+    move_rows,
+    retro_hint,
+    summary_rows,
+)
 from chessapp.view.replay import clamp_ply
 
 log = logging.getLogger(__name__)
@@ -482,6 +497,125 @@ def results_tables(session: AnalysisSession) -> None:
                  height=320)
 
 
+# --- Learn from your mistakes -------------------------------------------------------------------
+
+
+def _side(color: chess.Color) -> str:
+    return "White" if color == chess.WHITE else "Black"
+
+
+def _on_retro_start(session: AnalysisSession, color: chess.Color) -> None:
+    ctrl = _controller(session)
+    if ctrl.retro_show(color) is None:
+        state.push_analysis_flash("info", f"{_side(color)} made no mistake worth another look.")
+    state.set_analysis_retro(RetroState(color))
+    _commit(ctrl)
+
+
+def _on_retro_try(session: AnalysisSession) -> None:
+    retro = state.analysis_retro()
+    if retro is None or session.analysis is None:
+        return
+    ctrl = _controller(session)
+    text = str(st.session_state.get(K.RETRO_MOVE) or "")
+    mistake = ctrl.retro_current(retro.color)
+    if mistake is None:
+        return
+    try:
+        move = parse_move(chess.Board(mistake.fen_before), text)
+        evaluate = evaluator_search(_evaluator(session.settings),
+                                    retro_limit(session.analysis.limit))
+        attempt = ctrl.retro_try(retro.color, move, evaluate)
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"That move cannot be tried: {exc}")
+        return
+    state.set_analysis_retro(RetroState(retro.color, attempt))
+    session.save(_store())
+
+
+def _on_retro_solution(session: AnalysisSession) -> None:
+    retro = state.analysis_retro()
+    if retro is None:
+        return
+    mistake = _controller(session).retro_give_up(retro.color)
+    state.set_analysis_retro(RetroState(retro.color, solution=mistake))
+    session.save(_store())
+
+
+def _on_retro_next(session: AnalysisSession, *, skip: bool) -> None:
+    retro = state.analysis_retro()
+    if retro is None:
+        return
+    ctrl = _controller(session)
+    if skip:
+        ctrl.retro_give_up(retro.color)
+        session.save(_store())
+    ctrl.retro_show(retro.color)
+    state.set_analysis_retro(RetroState(retro.color))
+    _commit(ctrl)
+
+
+def _on_retro_stop() -> None:
+    state.set_analysis_retro(None)
+
+
+def retro_section(session: AnalysisSession) -> None:
+    """lichess's "Learn from your mistakes": find a better move where one side went wrong."""
+    retro = state.analysis_retro()
+    with st.expander("Learn from your mistakes", expanded=retro is not None):
+        with st.container(horizontal=True):
+            for color, key in ((chess.WHITE, K.RETRO_WHITE), (chess.BLACK, K.RETRO_BLACK)):
+                st.button(f"{_side(color)}'s mistakes", key=key, on_click=_on_retro_start,
+                          args=(session, color))
+        if retro is None:
+            st.caption("Pick a side: the board goes to the position before each of its "
+                       "mistakes, and you look for a better move.")
+            return
+        ctrl = _controller(session)
+        mistakes = ctrl.retro_mistakes(retro.color)
+        done, total = ctrl.retro_progress(retro.color).completion(mistakes)
+        st.caption(f"{_side(retro.color)}: {done} of {total} reviewed.")
+        if retro.solution is not None:
+            line = " ".join(san_line(chess.Board(retro.solution.fen_before),
+                                     retro.solution.best_line, limit=8))
+            st.text(f"The engine's choice was {retro.solution.best_san}: {line}")
+        attempt = retro.attempt
+        if attempt is not None and attempt.feedback is Feedback.WIN:
+            st.success(plain(f"{attempt.move_san} is a good move."
+                             + ("" if attempt.loss is None else " The engine agrees: it keeps "
+                                "the advantage of the best move.")))
+        current = ctrl.retro_current(retro.color)
+        if current is None:
+            st.success("No more mistakes to review.")
+            st.button("Stop", key=K.RETRO_STOP, on_click=_on_retro_stop)
+            return
+        start = start_ply(chess.Board(session.analysis.start_fen if session.analysis
+                                      else chess.STARTING_FEN))
+        st.text(f"Move {move_label(current.ply, current.played_san, start=start)} was played "
+                f"here. Find a better move for {_side(retro.color)}.")
+        if attempt is not None and attempt.feedback is Feedback.PLAYED:
+            st.info("That is the move played in the game. Try another.")
+        elif attempt is not None and attempt.feedback is Feedback.FAIL:
+            hint = retro_hint(current)
+            st.error(plain(f"{attempt.move_san} is not good enough. Try again."
+                           + (f" Hint: look for a {hint}." if hint else "")))
+        with st.form(K.RETRO_FORM, clear_on_submit=True, border=False), \
+                st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("Your move (SAN)", key=K.RETRO_MOVE, placeholder="Nf3")
+            st.form_submit_button("Try", key=K.RETRO_TRY, on_click=_on_retro_try,
+                                  args=(session,),
+                                  disabled=not _engine_status(session.settings.engine_path)
+                                  .available)
+        with st.container(horizontal=True):
+            st.button("Show the solution", key=K.RETRO_SOLUTION, on_click=_on_retro_solution,
+                      args=(session,))
+            st.button("Skip", key=K.RETRO_SKIP, on_click=_on_retro_next, args=(session,),
+                      kwargs={"skip": True})
+            st.button("Next", key=K.RETRO_NEXT, on_click=_on_retro_next, args=(session,),
+                      kwargs={"skip": False})
+            st.button("Stop", key=K.RETRO_STOP, on_click=_on_retro_stop)
+
+
 # --- Saved sessions ---------------------------------------------------------------------------
 
 
@@ -600,6 +734,8 @@ def main() -> None:
     st.fragment(board_panel)(session)
     st.subheader("Results")
     results_tables(session)
+    if session.analysis is not None:
+        retro_section(session)
     st.subheader("Export")
     widgets.export_block(state.ANALYSIS, session.game, session.analysis,
                          offer=("evals", "judgements", "variations", "explored", "shapes"))

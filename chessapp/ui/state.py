@@ -23,10 +23,12 @@ import time
 from dataclasses import dataclass
 from typing import TypeVar
 
+import chess
 import streamlit as st
 
 from chessapp.games import GameInfo
 from chessapp.jobs import JOBS, AnalysisJob, cafe_key
+from chessapp.retro import Attempt, Mistake
 from chessapp.session import AnalysisSession
 from chessapp.tree import NodePath
 from chessapp.view.cafe import CafeView
@@ -272,6 +274,15 @@ class AnalysisKeys:
     RENAME_BUTTON = "analysis.sessions.rename_button"
     SAVE_COPY = "analysis.sessions.copy"
     CLOSE = "analysis.sessions.close"
+    RETRO_WHITE = "analysis.retro.white"
+    RETRO_BLACK = "analysis.retro.black"
+    RETRO_MOVE = "analysis.retro.move"
+    RETRO_FORM = "analysis.retro.form"
+    RETRO_TRY = "analysis.retro.try"
+    RETRO_SOLUTION = "analysis.retro.solution"
+    RETRO_SKIP = "analysis.retro.skip"
+    RETRO_NEXT = "analysis.retro.next"
+    RETRO_STOP = "analysis.retro.stop"
 
     @staticmethod
     def open_session(session_id: str) -> str:
@@ -331,6 +342,27 @@ def analysis_url_session() -> str | None:
 
 def set_analysis_url_session(session_id: str | None) -> None:
     st.session_state[_ANALYSIS_URL_SESSION] = session_id
+
+
+@dataclass(frozen=True, slots=True)
+class RetroState:
+    """Learn from your mistakes, as this tab shows it: whose, and what the last try got."""
+
+    color: chess.Color
+    attempt: Attempt | None = None
+    solution: Mistake | None = None  # the mistake whose solution is on show
+
+
+_ANALYSIS_RETRO = "analysis.retro"
+
+
+def analysis_retro() -> RetroState | None:
+    value = st.session_state.get(_ANALYSIS_RETRO)
+    return value if isinstance(value, RetroState) else None
+
+
+def set_analysis_retro(retro: RetroState | None) -> None:
+    st.session_state[_ANALYSIS_RETRO] = retro
 
 
 def push_analysis_flash(kind: str, text: str) -> None:

@@ -10,6 +10,7 @@ says. No Streamlit here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,10 +18,13 @@ from typing import Any
 import chess
 
 from chessapp.analysis import GameAnalysis, Judgement
-from chessapp.coach import explanation_texts
+from chessapp.coach import TELLING, explanation_texts
 from chessapp.errors import ChessAppError
 from chessapp.evals import PositionEval, WhiteEval
 from chessapp.jobs import AnalysisJob, JobState
+from chessapp.motifs import find_motifs, play_line
+from chessapp.retro import Attempt, EvaluateAfter, Feedback, Mistake, RetroProgress, judge_attempt
+from chessapp.retro import mistakes_of as retro_mistakes
 from chessapp.session import AnalysisSession
 from chessapp.tree import (
     NodePath,
@@ -45,6 +49,7 @@ __all__ = [
     "engine_line_rows",
     "move_rows",
     "next_judged_ply",
+    "retro_hint",
     "summary_rows",
 ]
 
@@ -175,6 +180,56 @@ class AnalysisController:
             self._replay = None
             changed = True
         return changed
+
+
+    # -- learn from your mistakes (lila's retrospect) --
+
+    def retro_progress(self, color: chess.Color) -> RetroProgress:
+        return self.session.retro.setdefault(color, RetroProgress(color))
+
+    def retro_mistakes(self, color: chess.Color) -> list[Mistake]:
+        return [] if self.session.analysis is None else retro_mistakes(self.session.analysis,
+                                                                        color)
+
+    def retro_current(self, color: chess.Color) -> Mistake | None:
+        return self.retro_progress(color).next_mistake(self.retro_mistakes(color))
+
+    def retro_show(self, color: chess.Color) -> Mistake | None:
+        """Put the board on the position before ``color``'s next unsolved mistake."""
+        mistake = self.retro_current(color)
+        if mistake is not None:
+            self.jump(mainline_path(self.session.game, mistake.ply - 1))
+        return mistake
+
+    def retro_try(self, color: chess.Color, move: chess.Move,
+                  evaluate: EvaluateAfter) -> Attempt:
+        """Judge a try at the current mistake; a good one counts it solved."""
+        mistake = self.retro_current(color)
+        if mistake is None:
+            raise ChessAppError("there is no mistake left to try")
+        attempt = judge_attempt(mistake, move, evaluate)
+        if attempt.feedback is Feedback.WIN:
+            self.retro_progress(color).solve(mistake)
+        return attempt
+
+    def retro_give_up(self, color: chess.Color) -> Mistake | None:
+        """Skip the current mistake (or view its solution): it counts as done."""
+        mistake = self.retro_current(color)
+        if mistake is not None:
+            self.retro_progress(color).solve(mistake)
+        return mistake
+
+
+def retro_hint(mistake: Mistake) -> str | None:
+    """The tactical theme of the best line, in words ("fork", "discovered attack"), if any."""
+    if not mistake.best_line:
+        return None
+    line = play_line(chess.Board(mistake.fen_before), mistake.best_line)
+    found = {f.motif for f in find_motifs(line)}
+    for motif in TELLING:
+        if motif in found:
+            return re.sub(r"(?<!^)(?=[A-Z])", " ", motif.value).lower()
+    return None
 
 
 # --- Tables for the page -----------------------------------------------------------------------
