@@ -1,7 +1,8 @@
-"""The command line: ``python -m chessapp analyze|validate``.
+"""The command line: ``python -m chessapp analyze|validate|report``.
 
 Exit codes: 0 ok, 2 bad input (one line each, never a traceback), 3 engine
-unavailable or failed, 130 interrupted.
+unavailable or failed, 4 a batch (``--all``) finished but skipped unreadable
+games, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from chessapp.evals import SearchLimit
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 2, 3, 130
+#: ``analyze --all`` finished, but some games were unreadable and left out.
+EXIT_SKIPPED = 4
 #: The default search per position. lichess's fishnet spends 1,000,000 nodes on
 #: a requested analysis; 200,000 is about 0.15 s of Stockfish 15.1 on one core
 #: and already judges club games the same way.
@@ -75,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--no-judgements", action="store_true", help="omit NAGs and judgement comments")
     an.add_argument("--no-variations", action="store_true", help="omit best-line variations")
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from chessapp import batch_cli  # the --all options: filters, reports, the cluster
+
+    batch_cli.add_arguments(an)
+    batch_cli.add_report_command(sub, common)
 
     va = sub.add_parser("validate", parents=[common],
                         help="check a PGN or FEN file; exit 0 if fine, 2 if not")
@@ -100,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return validate(args.input)
+        if args.command == "report":
+            from chessapp import batch_cli
+
+            return batch_cli.report_command(args)
         return analyze(args)
     except BadInput as exc:
         _fail(f"bad input: {exc}")
@@ -249,6 +260,14 @@ def analyze(args: argparse.Namespace) -> int:
     options = export.ExportOptions(evals=not args.no_evals, judgements=not args.no_judgements,
                                    variations=not args.no_variations)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    if args.all:
+        from chessapp import batch_cli
+
+        return batch_cli.analyze_all(args, limit=limit, config=config, cache=cache,
+                                     options=options, bar=bar)
+    from chessapp import batch_cli
+
+    batch_cli.reject_batch_only(args)
     reports: list[dict[str, Any]] = []
     with ExitStack() as stack:
         pool = stack.enter_context(engine.EnginePool(config))
