@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -165,9 +166,11 @@ def write_report(path: str | Path, rows: Sequence[ReportRow]) -> None:
     pq.write_table(table, str(path))
 
 
-def read_report(path: str | Path) -> pd.DataFrame:
-    """A report written by :func:`write_report`, as a table."""
-    kind = report_format(path)
+def read_report(path: str | Path | io.BytesIO, *, name: str | None = None) -> pd.DataFrame:
+    """A report written by :func:`write_report`, as a table. ``name`` gives the file
+    name (and so the format) when ``path`` is the bytes of an upload."""
+    shown = name if name is not None else Path(str(path)).name
+    kind = report_format(shown)
     try:
         if kind is ReportFormat.CSV:
             frame = pd.read_csv(path, dtype={"date": str, "player": str, "opponent": str,
@@ -176,10 +179,10 @@ def read_report(path: str | Path) -> pd.DataFrame:
         else:
             frame = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
-        raise BadInput(f"cannot read the report {Path(path).name}: {exc}") from None
+        raise BadInput(f"cannot read the report {shown}: {exc}") from None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise BadInput(f"{Path(path).name} is not a chessapp report: no column "
+        raise BadInput(f"{shown} is not a chessapp report: no column "
                        f"{', '.join(missing)}")
     return frame
 
