@@ -97,6 +97,9 @@ def analyze_all(args: argparse.Namespace, *, limit: SearchLimit, config: EngineC
         if not args.quiet:
             print(message, file=sys.stderr)
 
+    def warn(message: str) -> None:
+        print(f"chessapp: {message}", file=sys.stderr)
+
     def progress(games_done: int, games_seen: int, done: int, total: int, label: str) -> None:
         bar.label = label
         bar.update(done, total)
@@ -110,8 +113,10 @@ def analyze_all(args: argparse.Namespace, *, limit: SearchLimit, config: EngineC
             from chessapp import cluster
 
             items = stack.enter_context(cluster.ClusterRun(opts.cluster, config, opts,
-                                                           cache=cache, notice=notice))
+                                                           cache=cache, notice=notice,
+                                                           warn=warn))
             analysed = items.analyses(records, progress=progress)
+            stack.callback(lambda: warn(items.summary_line()))
         else:
             pool = stack.enter_context(EnginePool(config))
             analysed = batch.local_analyses(records, pool, opts, cache=cache,

@@ -181,12 +181,15 @@ class ClusterRun:
     """A Dask client (and, for ``local:N``, its LocalCluster) for one batch."""
 
     def __init__(self, address: str, config: EngineConfig, options: BatchOptions, *,
-                 cache: EvalCache | None, notice: Callable[[str], None]) -> None:
+                 cache: EvalCache | None, notice: Callable[[str], None],
+                 warn: Callable[[str], None] | None = None) -> None:
         self._address = address
         self._config = config
         self._options = options
         self._cache = cache
         self._notice = notice
+        #: For what a person must see even with -q: a worker that died.
+        self._warn = warn if warn is not None else notice
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._lock = threading.Lock()
@@ -247,7 +250,7 @@ class ClusterRun:
         running = len(message.get("processing-tasks", ()))
         with self._lock:
             self._lost.append(worker)
-        self._notice(f"cluster: worker {worker} died with {running} task(s) running; "
+        self._warn(f"cluster: worker {worker} died with {running} task(s) running; "
                      "Dask runs them again elsewhere")
 
     @property
@@ -388,6 +391,8 @@ class ClusterRun:
             yield from ready()
         yield from ready()
         assert not queue, "every game was handed on"
+
+    def summary_line(self) -> str:
         stats = self.stats
-        self._notice(f"cluster: {stats.positions_sent} positions sent in {stats.tasks_sent} "
-                     f"tasks; {len(stats.workers_lost)} worker(s) lost")
+        return (f"cluster: {stats.positions_sent} positions sent in {stats.tasks_sent} tasks, "
+                f"{len(stats.workers_lost)} worker(s) lost")
