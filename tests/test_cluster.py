@@ -208,3 +208,24 @@ def test_filters_pick_games_before_any_engine_work(
     assert [g["game"] for g in picked] == [3, 4, 5]
     for game in picked:
         assert "Alice" in (game["headers"]["White"], game["headers"]["Black"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--cluster", "mars:2"], "--cluster takes local:N or tcp://HOST:PORT"),
+    (["--cluster", "local:0"], "needs 1 <= N <= 512"),
+])
+def test_a_bad_cluster_address_is_bad_input(
+        database: Path, args: list[str], message: str, isolated_data_dir: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = analyse([str(database), *args], capsys)
+    assert code == cli.EXIT_BAD_INPUT
+    assert message in err
+
+
+@pytest.mark.parametrize("flag", [["--player", "x"], ["--cluster", "local:2"],
+                                  ["--report", "r.csv"], ["--max-games", "2"]])
+def test_batch_options_need_all(database: Path, flag: list[str], isolated_data_dir: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["analyze", str(database), *flag, "--nodes", NODES, "-q"]) \
+        == cli.EXIT_BAD_INPUT
+    assert f"{flag[0]} needs --all" in capsys.readouterr().err
