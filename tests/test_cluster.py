@@ -229,3 +229,19 @@ def test_batch_options_need_all(database: Path, flag: list[str], isolated_data_d
     assert cli.main(["analyze", str(database), *flag, "--nodes", NODES, "-q"]) \
         == cli.EXIT_BAD_INPUT
     assert f"{flag[0]} needs --all" in capsys.readouterr().err
+
+
+def test_the_worker_plugin_starts_one_engine_and_quits_it_at_teardown(
+        stockfish_path: str) -> None:
+    from chessapp import cluster
+
+    plugin = cluster.EnginePlugin(EngineConfig(path=stockfish_path, workers=4, threads=1))
+    plugin.setup(worker=None)
+    assert plugin.pool is not None
+    pool = plugin.pool
+    assert pool.workers == 1 and len(pool.alive_pids()) == 1  # started at setup, not lazily
+    pid = pool.alive_pids()[0]
+    plugin.teardown(worker=None)
+    assert plugin.pool is None and pool.closed and not pool.alive_pids()
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+        f"/proc/{pid}/status").read_text().lower()
