@@ -58,6 +58,8 @@ TASKS_PER_THREAD = 2
 #: How long to wait for the first worker of a remote scheduler.
 WAIT_FOR_WORKERS_S = 60.0
 _LOCAL = re.compile(r"local:(\d+)")
+#: The search that starts a worker's engine at setup.
+_WARM_UP = SearchLimit(nodes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +98,13 @@ class EnginePlugin(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         self.pool = EnginePool(self.config)
-        identity = self.pool.identity  # starts the engine now, not in the first task
-        log.info("worker %s: %s ready", getattr(worker, "address", "?"), identity.name)
+        # A one-node search starts the engine now, not in the first task, and a worker
+        # without a usable engine fails here. (``identity`` alone may start nothing: the
+        # pool remembers engine names per binary.) The hash is cleared before every
+        # position, so this search leaves no trace in later evals.
+        self.pool.evaluate(chess.Board(), _WARM_UP)
+        log.info("worker %s: %s ready", getattr(worker, "address", "?"),
+                 self.pool.identity.name)
 
     def teardown(self, worker: Any) -> None:
         if self.pool is not None:
