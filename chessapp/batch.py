@@ -17,12 +17,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from chessapp import __version__, analysis, export, report, sources
+from chessapp import __version__, analysis, export, sources
 from chessapp.analysis import EvalCache, GameAnalysis
 from chessapp.engine import EnginePool
 from chessapp.evals import SearchLimit
+
+if TYPE_CHECKING:
+    from chessapp.report import ReportRow
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class BatchWriter:
         if options.json_lines:
             self._json = self._stack.enter_context(
                 open(options.json_lines, "w", encoding="utf-8"))  # noqa: SIM115
-        self._rows: list[report.ReportRow] = []
+        self._rows: list[ReportRow] = []
         self.skipped: list[sources.SkippedGame] = []
         self.written = 0
 
@@ -91,6 +94,8 @@ class BatchWriter:
             self._json.write(json.dumps(line, ensure_ascii=False) + "\n")
             self._json.flush()
         if self._options.report:
+            from chessapp import report  # pandas and pyarrow only when a report is asked for
+
             self._rows.extend(report.rows_for_game(data, game_number=record.number))
         self.written += 1
 
@@ -100,6 +105,8 @@ class BatchWriter:
     def close(self) -> None:
         try:
             if self._options.report:
+                from chessapp import report
+
                 report.write_report(self._options.report, self._rows)
             if self._options.errors:
                 sources.write_errors(self._options.errors, self.skipped)

@@ -10,7 +10,7 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
-from chessapp import batch, report, sources
+from chessapp import batch, sources
 from chessapp.analysis import EvalCache
 from chessapp.engine import EngineConfig, EnginePool
 from chessapp.errors import BadInput
@@ -77,6 +77,8 @@ def options_from(args: argparse.Namespace, limit: SearchLimit,
     since = None if args.since is None else sources.parse_filter_date(args.since)[0]
     until = None if args.until is None else sources.parse_filter_date(args.until)[1]
     if args.report is not None:
+        from chessapp import report
+
         report.report_format(args.report)  # fail before any engine work
     return batch.BatchOptions(
         source=args.input, limit=limit, multipv=args.multipv, export=export,
@@ -128,6 +130,8 @@ def analyze_all(args: argparse.Namespace, *, limit: SearchLimit, config: EngineC
 
 def report_command(args: argparse.Namespace) -> int:
     """``report FILE [--player NAME] [--plot OUT]``: print figures, maybe draw a chart."""
+    from chessapp import report
+
     frame = report.read_report(args.input)
     figures = report.player_figures(frame, args.player)
     sys.stdout.write(report.format_figures(figures))
