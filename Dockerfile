@@ -27,3 +27,6 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
     CMD curl -fsS http://localhost:8501/_stcore/health || exit 1
 ENTRYPOINT ["script/server"]
+# The same image is a Dask worker for `analyze --all --cluster tcp://HOST:8786`:
+#   docker run --entrypoint script/dask-worker cafe1913 tcp://HOST:8786 --nworkers 4
+# and a scheduler: docker run --entrypoint .venv/bin/dask -p 8786:8786 cafe1913 scheduler

@@ -1,7 +1,7 @@
 """The entry point: ``streamlit run chessapp/app.py``. It only routes.
 
 Page 1, "Café 1913", is the default; page 2, "Analysis", is the engine
-analysis workbench. Pages are files in ``chessapp/ui/`` so each can also be
+analysis workbench; page 3, "Reports", reads a database run's report file. Pages are files in ``chessapp/ui/`` so each can also be
 run on its own by ``AppTest.from_file``.
 """
 
@@ -21,6 +21,8 @@ def pages() -> list[st.Page]:
         st.Page(UI / "cafe.py", title="Café 1913", icon=":material/local_cafe:", default=True),
         st.Page(UI / "analysis.py", title="Analysis", icon=":material/query_stats:",
                 url_path="analysis"),
+        st.Page(UI / "reports.py", title="Reports", icon=":material/table_chart:",
+                url_path="reports"),
     ]
 
 

@@ -1,7 +1,8 @@
-"""The command line: ``python -m chessapp analyze|validate|explain``.
+"""The command line: ``python -m chessapp analyze|validate|explain|report``.
 
 Exit codes: 0 ok, 2 bad input (one line each, never a traceback), 3 engine
-unavailable or failed, 130 interrupted.
+unavailable or failed, 4 a batch (``--all``) finished but skipped unreadable
+games, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from chessapp.settings import DEFAULT_NODES, MAX_MULTIPV
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 2, 3, 130
+#: ``analyze --all`` finished, but some games were unreadable and left out.
+EXIT_SKIPPED = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--no-judgements", action="store_true", help="omit NAGs and judgement comments")
     an.add_argument("--no-variations", action="store_true", help="omit best-line variations")
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from chessapp import batch_cli  # the --all options: filters, reports, the cluster
+
+    batch_cli.add_arguments(an)
+    batch_cli.add_report_command(sub, common)
 
     va = sub.add_parser("validate", parents=[common],
                         help="check a PGN or FEN file; exit 0 if fine, 2 if not")
@@ -103,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return validate(args.input)
         if args.command == "explain":
             return explain.run_explain(args, fail=_fail)
+        if args.command == "report":
+            from chessapp import batch_cli
+
+            return batch_cli.report_command(args)
         return analyze(args)
     except BadInput as exc:
         _fail(f"bad input: {exc}")
@@ -168,16 +179,6 @@ def _read_text(source: str) -> str:
 # --- analyze ---------------------------------------------------------------------------
 
 
-def _report_json(result: analysis.GameAnalysis) -> dict[str, Any]:
-    """The JSON report of one game: the analysis, and an explanation of every judged move."""
-    from chessapp.coach import explanation_json
-
-    data = result.to_json()
-    for ply, explanation in zip(data["plies"], explanation_json(result), strict=True):
-        ply["explanation"] = explanation
-    return data
-
-
 def _limit(args: argparse.Namespace) -> SearchLimit:
     if args.depth is not None:
         return SearchLimit(depth=args.depth)
@@ -238,6 +239,7 @@ class ProgressBar:
 
 def analyze(args: argparse.Namespace) -> int:
     from chessapp import engine, export, store
+    from chessapp.coach import report_json
     from chessapp.story.generate import generate_story
 
     if args.story and args.all:
@@ -251,6 +253,14 @@ def analyze(args: argparse.Namespace) -> int:
     options = export.ExportOptions(evals=not args.no_evals, judgements=not args.no_judgements,
                                    variations=not args.no_variations)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    if args.all:
+        from chessapp import batch_cli
+
+        return batch_cli.analyze_all(args, limit=limit, config=config, cache=cache,
+                                     options=options, bar=bar)
+    from chessapp import batch_cli
+
+    batch_cli.reject_batch_only(args)
     reports: list[dict[str, Any]] = []
     with ExitStack() as stack:
         pool = stack.enter_context(engine.EnginePool(config))
@@ -273,7 +283,7 @@ def analyze(args: argparse.Namespace) -> int:
             out.write(export.export_pgn(game, result, options))
             out.flush()
             if args.json:
-                reports.append(_report_json(result))
+                reports.append(report_json(result))
             if args.story:
                 Path(args.story).write_text(generate_story(game, result).toml, encoding="utf-8")
     if args.json:

@@ -249,6 +249,14 @@ def explain_analysis(analysis: GameAnalysis) -> dict[int, JudgedExplanation]:
     return out
 
 
+def report_json(analysis: GameAnalysis) -> dict[str, Any]:
+    """One game of the JSON report: the analysis, and an explanation of every judged move."""
+    data = analysis.to_json()
+    for ply, explanation in zip(data["plies"], explanation_json(analysis), strict=True):
+        ply["explanation"] = explanation
+    return data
+
+
 def explanation_json(analysis: GameAnalysis) -> list[dict[str, Any] | None]:
     """Per ply (in order): the explanation's JSON for a judged move, else ``None``."""
     found = explain_analysis(analysis)

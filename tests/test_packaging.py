@@ -61,7 +61,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "script/test" in readme and "script/server" in readme
 
 
-@pytest.mark.parametrize("script", ["script/bootstrap", "script/server", "script/test", ".ci/run"])
+@pytest.mark.parametrize("script", ["script/bootstrap", "script/server", "script/test", ".ci/run",
+                                    "script/dask-worker"])
 def test_scripts_are_executable_bash(script: str) -> None:
     path = ROOT / script
     assert os.access(path, os.X_OK)
