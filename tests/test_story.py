@@ -20,8 +20,10 @@ from chessapp.shapes import Brush, Shape
 REPO = Path(__file__).resolve().parent.parent
 GAMES = REPO / "games"
 TRACK = GAMES / "cafe-1913.story.toml"
-#: CI keeps a copy of shared/ beside the clone.
-TRANSCRIPT = REPO.parent / "shared" / "source" / "episode-transcript.txt"
+#: CI keeps a copy of shared/ beside the clone; a worktree under /work/wt/NAME has it two up.
+_SHARED = next((p for p in (REPO.parent / "shared", REPO.parent.parent / "shared")
+                if p.is_dir()), REPO.parent / "shared")
+TRANSCRIPT = _SHARED / "source" / "episode-transcript.txt"
 
 
 @pytest.fixture(scope="module")
