@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from chessapp.story.claims import (
     CLAIM_SPECS,
+    DANGER_CP,
     DECISIVE_CP,
+    OPENINGS,
     PIECE_VALUES,
+    ArgKind,
     Claim,
     ClaimKind,
     ClaimResult,
@@ -41,10 +44,13 @@ from chessapp.story.track import (
 
 __all__ = [
     "CLAIM_SPECS",
+    "DANGER_CP",
     "DECISIVE_CP",
     "NOTE_FIELDS",
+    "OPENINGS",
     "PIECE_VALUES",
     "Act",
+    "ArgKind",
     "Claim",
     "ClaimKind",
     "ClaimResult",

@@ -324,6 +324,11 @@ def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segmen
             ClaimKind.validate(claim)
         except ValueError as exc:
             raise _err(f"{path}.claims[{j}]", str(exc)) from exc
+        # A passage speaks about its own moves and the position it starts from.
+        if claim.at is not None and not max(0, first - 1) <= claim.at <= last:
+            raise _err(f"{path}.claims[{j}]",
+                       f"{claim.text()!r} is about ply {claim.at}, outside this segment's plies "
+                       f"{max(0, first - 1)}..{last} (its first ply - 1 to its last)")
         claims.append(claim)
     return Segment(
         id=seg_id, act=act, date=_date(t, "date", path), place=_req(t, "place", path),
