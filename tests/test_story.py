@@ -107,6 +107,63 @@ def test_the_divergence_is_said(track: story.StoryTrack) -> None:
     assert "Lev wins" in final and "Trotsky loses" in final and "Mexico City" in final
 
 
+# --- Every fact is tagged with the claims that check it -------------------------------------
+
+
+def test_every_chess_mention_in_the_cafe_story_sits_in_a_tagged_fact(
+        track: story.StoryTrack) -> None:
+    assert {seg.id: story.untagged_mentions(seg) for seg in track.segments} == {
+        seg.id: [] for seg in track.segments}
+
+
+def test_every_tagged_fact_rests_on_claims_that_hold(
+        track: story.StoryTrack, game: chess.pgn.Game, shipped: GameAnalysis) -> None:
+    results = {(r.segment_id, r.claim): r.holds for r in story.check_track(track, game, shipped)}
+    facts = [(seg.id, fact) for seg in track.segments for fact in seg.facts]
+    assert len(facts) == 45
+    not_holding = [(seg_id, fact.text, claim.text()) for seg_id, fact in facts
+                   for claim in fact.claims if results[(seg_id, claim.text())] is not True]
+    assert not_holding == []
+
+
+def test_every_claim_of_the_cafe_track_is_cited_by_a_fact(track: story.StoryTrack) -> None:
+    uncited = [(seg.id, claim.text()) for seg in track.segments for claim in seg.claims
+               if all(claim not in fact.claims for fact in seg.facts)]
+    assert uncited == []
+
+
+def test_fact_tags_render_as_plain_text(track: story.StoryTrack) -> None:
+    b1 = track.segment("b1")
+    assert b1.narration == (
+        "Lev sends his knight into the middle of the board. It takes the pawn on d5 and from "
+        "there attacks the black queen on e7, a knight's jump away; pleased with the move, he "
+        "leans back. Yet the knight itself is attacked twice and guarded by nothing.")
+    for seg in track.segments:
+        for text in (seg.narration, seg.metaphor, seg.engine_note or ""):
+            assert "(claim:" not in text, seg.id
+        for fact in seg.facts:
+            assert (getattr(seg, fact.field) or "")[fact.start:fact.end] == fact.text
+    last = [f for f in b1.facts if f.field == "narration"][-1]
+    assert (last.field, last.text, [c.text() for c in last.claims]) == (
+        "narration", "the knight itself is attacked twice and guarded by nothing",
+        ["attackers(d5, c6 f6)", "defenders(d5, none)"])
+
+
+@pytest.mark.parametrize(("narration", "untagged"), [
+    ("The d5 pawn is guarded.", [("narration", "d5"), ("narration", "guarded")]),
+    ("Then Nxd5 and a check on the e-file.",
+     [("narration", "Nxd5"), ("narration", "check"), ("narration", "e-file")]),
+    ("[The d5 pawn is guarded](claim: gives_check).", []),
+    ("Plain [brackets](not a tag) stay text: d5.", [("narration", "d5")]),
+    ("The players drink coffee.", []),
+])
+def test_untagged_mentions_finds_squares_moves_and_relations(
+        narration: str, untagged: list[tuple[str, str]]) -> None:
+    seg = story.parse_track(_broken('narration = "Some moves."',
+                                    f'narration = "{narration}"')).segments[0]
+    assert story.untagged_mentions(seg) == untagged
+
+
 # --- Narration is our own ------------------------------------------------------------------
 
 
@@ -235,6 +292,20 @@ MALFORMED = {
         _broken('claims = ["gives_check"]', 'claims = ["played(Knight to f3)"]'),
         "segments[0].claims[0]: claim 'played(Knight to f3)': argument 1 'Knight to f3' is not "
         "a move in SAN"),
+    "fact cites a claim the segment does not make": (
+        _broken('narration = "Some moves."', 'narration = "[A pin](claim: pins(g5, f6, d8))."'),
+        "segments[0].narration: fact 'A pin' cites 'pins(g5, f6, d8)', which is not in "
+        "segments[0].claims"),
+    "fact cites a malformed claim": (
+        _broken('narration = "Some moves."', 'narration = "[Mate](claim: gives check)."'),
+        "segments[0].narration: fact 'Mate': not a claim: 'gives check'"),
+    "fact tag malformed": (
+        _broken('narration = "Some moves."', 'narration = "[Some [moves](claim: gives_check."'),
+        "segments[0].narration: malformed fact tag near"),
+    "fact in a metaphor checked too": (
+        _broken('narration = "Some moves."',
+                'narration = "Some moves."\nmetaphor = "[x](claim: wins(lev))"'),
+        "segments[0].metaphor: fact 'x' cites 'wins(lev)', which is not in segments[0].claims"),
     "bad shape": (_broken('shapes = ["Ge2e4"]', 'shapes = ["Ge2e4", "Xe9"]'),
                   "segments[0].shapes[1]: 'Xe9' is not a shape"),
     "shapes not a list": (_broken('shapes = ["Ge2e4"]', 'shapes = "Ge2e4"'),

@@ -29,9 +29,11 @@ from chessapp.story.claims import (
 )
 from chessapp.story.notes import engine_reading, segment_engine_note
 from chessapp.story.track import (
+    FACT_FIELDS,
     NOTE_FIELDS,
     Act,
     Episode,
+    Fact,
     Segment,
     StoryTrack,
     TimelineEvent,
@@ -40,12 +42,14 @@ from chessapp.story.track import (
     parse_track,
     segment_for_ply,
     shapes_by_ply,
+    untagged_mentions,
 )
 
 __all__ = [
     "CLAIM_SPECS",
     "DANGER_CP",
     "DECISIVE_CP",
+    "FACT_FIELDS",
     "NOTE_FIELDS",
     "OPENINGS",
     "PIECE_VALUES",
@@ -56,6 +60,7 @@ __all__ = [
     "ClaimResult",
     "ClaimSpec",
     "Episode",
+    "Fact",
     "Segment",
     "StoryTrack",
     "TimelineEvent",
@@ -71,4 +76,5 @@ __all__ = [
     "segment_engine_note",
     "segment_for_ply",
     "shapes_by_ply",
+    "untagged_mentions",
 ]

@@ -35,6 +35,28 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 #: Placeholders in engine notes: ``{b2.eval_after}`` = field ``eval_after`` of segment ``b2``.
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_-]*)\.([a-z_]+)\}")
 
+#: A fact tag, ``[shown text](claim: a; b)``; a claim may hold one level of parentheses.
+#: The ``claim:`` prefix keeps ordinary brackets and Markdown-looking text plain text.
+FACT_TAG = re.compile(r"\[([^\[\]]+)\]\(claim:\s*((?:[^()\[\]]|\([^()]*\))+)\)")
+#: The segment fields that may hold fact tags.
+FACT_FIELDS = ("narration", "metaphor", "engine_note")
+
+#: What counts as stating a chess fact: a square or a move in SAN, a file, or a word for a
+#: relation between pieces, the material or the verdict. Each must sit inside a fact tag
+#: (see :func:`untagged_mentions`). "Winning chances" is the lichess figure the notes fill
+#: in from the analysis, not a claim about the position.
+MENTION = re.compile(
+    r"(?<![A-Za-z0-9])(?:[KQRBN]?[a-h]?[1-8]?x?[a-h][1-8](?:=[QRBN])?[+#]?|O-O(?:-O)?)"
+    r"(?![A-Za-z0-9])"
+    r"|\b[a-h]-file\b"
+    r"|\b(?:attack\w*|guard\w*|defen[cds]\w*|undefended|protect\w*|unprotected|pin|pins|"
+    r"pinned|pinning|check|checks|checked|checking|checkmate\w*|mate|threat\w*|hang\w*|"
+    r"en prise|captur\w*|recaptur\w*|take|takes|took|taken|taking|snaps?|block\w*|fork\w*|"
+    r"skewer\w*|x-ray\w*|lined up|material|exchange\w*|trade\w*|blunder\w*|mistake\w*|"
+    r"inaccura\w*|error\w*|decisive\w*|winning(?! chances)|reach)\b",
+    re.IGNORECASE,
+)
+
 #: Fields a note placeholder may use, ``{segment_id.field}``; chessapp.story.notes fills them.
 NOTE_FIELDS: frozenset[str] = frozenset({
     "san", "mover", "eval_before", "eval_after", "best", "judgement", "swing",
@@ -64,6 +86,21 @@ class Act:
 
 
 @dataclass(frozen=True, slots=True)
+class Fact:
+    """A stretch of a segment's text tagged with the claims it rests on.
+
+    Written ``[shown text](claim: a; b)`` in the TOML; the page shows only
+    ``text``. ``start``/``end`` index the rendered (plain) text of ``field``.
+    """
+
+    field: str  # "narration", "metaphor" or "engine_note"
+    text: str
+    claims: tuple[Claim, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     id: str
     act: str
@@ -76,6 +113,7 @@ class Segment:
     shapes: tuple[Shape, ...]
     claims: tuple[Claim, ...]
     engine_note: str | None = None
+    facts: tuple[Fact, ...] = ()  # the tagged facts of narration, metaphor and engine note
 
     @property
     def plies(self) -> range:
@@ -330,12 +368,58 @@ def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segmen
                        f"{claim.text()!r} is about ply {claim.at}, outside this segment's plies "
                        f"{max(0, first - 1)}..{last} (its first ply - 1 to its last)")
         claims.append(claim)
+    facts: list[Fact] = []
+    narration = _render_facts(narration, "narration", path, claims, facts)
+    metaphor = _render_facts(metaphor, "metaphor", path, claims, facts)
+    note = _str(t, "engine_note", path, required=False)
+    if note is not None:
+        note = _render_facts(note, "engine_note", path, claims, facts)
     return Segment(
         id=seg_id, act=act, date=_date(t, "date", path), place=_req(t, "place", path),
         narration=narration, first_ply=first, last_ply=last, metaphor=metaphor,
-        shapes=tuple(parsed_shapes), claims=tuple(claims),
-        engine_note=_str(t, "engine_note", path, required=False),
+        shapes=tuple(parsed_shapes), claims=tuple(claims), engine_note=note,
+        facts=tuple(facts),
     )
+
+
+def _render_facts(text: str, field: str, path: str, claims: list[Claim],
+                  facts: list[Fact]) -> str:
+    """``text`` with its fact tags replaced by their shown text; the facts go to ``facts``.
+
+    Every claim a tag cites must be one of the segment's ``claims``, so that
+    :func:`~chessapp.story.claims.check_track` checks it.
+    """
+    parts: list[str] = []
+    length = pos = 0
+    for match in FACT_TAG.finditer(text):
+        before = text[pos:match.start()]
+        parts.append(before)
+        length += len(before)
+        shown = match.group(1)
+        cited: list[Claim] = []
+        for raw in match.group(2).split(";"):
+            try:
+                claim = Claim.parse(raw)
+                ClaimKind.validate(claim)
+            except ValueError as exc:
+                raise _err(f"{path}.{field}", f"fact {shown!r}: {exc}") from exc
+            if claim not in claims:
+                raise _err(f"{path}.{field}",
+                           f"fact {shown!r} cites {claim.text()!r}, which is not in "
+                           f"{path}.claims")
+            cited.append(claim)
+        facts.append(Fact(field, shown, tuple(cited), length, length + len(shown)))
+        parts.append(shown)
+        length += len(shown)
+        pos = match.end()
+    parts.append(text[pos:])
+    plain = "".join(parts)
+    if "(claim:" in plain:
+        at = plain.index("(claim:")
+        raise _err(f"{path}.{field}",
+                   f"malformed fact tag near {plain[max(0, at - 20):at + 20]!r}: a fact is "
+                   "written [shown text](claim: a; b)")
+    return plain
 
 
 def _plies(value: Any, path: str) -> tuple[int, int]:
@@ -409,3 +493,22 @@ def shapes_by_ply(track: StoryTrack) -> dict[int, tuple[Shape, ...]]:
             for ply in seg.plies:
                 out[ply] = seg.shapes
     return out
+
+
+def untagged_mentions(segment: Segment) -> list[tuple[str, str]]:
+    """``(field, words)`` for every chess mention (:data:`MENTION`) outside a fact tag.
+
+    The café track has none: a test holds every square, move and piece
+    relation its text names to a claim that checks it. Placeholders such as
+    ``{b2.san}`` are filled from the analysis and are not counted.
+    """
+    found: list[tuple[str, str]] = []
+    for field in FACT_FIELDS:
+        text = getattr(segment, field) or ""
+        spans = [(f.start, f.end) for f in segment.facts if f.field == field]
+        text = PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
+        for match in MENTION.finditer(text):
+            inside = any(a <= match.start() and match.end() <= b for a, b in spans)
+            if not inside:
+                found.append((field, match.group(0)))
+    return found
