@@ -483,7 +483,7 @@ BOARD_CLAIMS = {
     "played": ("played(Nxd5)", 21, True, "The move of ply 21 is Nxd5."),
     "played, another move": ("played(cxd5)", 22, False, "The move of ply 22 is Qxe2, not cxd5."),
     "opening": ("opening(french_defence)", 4, True,
-                "The game starts e4 e6; the french defence is e4 e6."),
+                "The game starts e4 e6; the French Defence is e4 e6."),
     "pin to the queen": ("pins(g5, f6, e7)", 20, True,
                          "The white bishop on g5 pins the black knight on f6 to the black queen "
                          "on e7 (relative pin)."),

@@ -3,7 +3,8 @@
 * :mod:`chessapp.story.track`: the format (``games/*.story.toml``), parsing and validation;
 * :mod:`chessapp.story.claims`: the claims a narration stands on, checked with python-chess
   and an analysis (one :data:`~chessapp.story.claims.CLAIM_SPECS` table);
-* :mod:`chessapp.story.notes`: the engine's honest reading, templates filled with numbers.
+* :mod:`chessapp.story.notes`: the engine's honest reading, templates filled with numbers;
+* :mod:`chessapp.story.readable`: the claim table in plain English.
 
 Everything here is pure: no engine is started.
 """
@@ -27,7 +28,8 @@ from chessapp.story.claims import (
     hero_color,
     material,
 )
-from chessapp.story.notes import engine_reading, segment_engine_note
+from chessapp.story.notes import engine_reading, fill_template, segment_engine_note
+from chessapp.story.readable import ClaimTable, ReadableClaim, Verdict, claim_in_words, claim_table
 from chessapp.story.track import (
     FACT_FIELDS,
     NOTE_FIELDS,
@@ -59,15 +61,21 @@ __all__ = [
     "ClaimKind",
     "ClaimResult",
     "ClaimSpec",
+    "ClaimTable",
     "Episode",
     "Fact",
+    "ReadableClaim",
     "Segment",
     "StoryTrack",
     "TimelineEvent",
+    "Verdict",
     "centre_distance",
     "check_claim",
     "check_track",
+    "claim_in_words",
+    "claim_table",
     "engine_reading",
+    "fill_template",
     "hero_color",
     "load_track",
     "material",

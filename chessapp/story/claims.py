@@ -329,6 +329,11 @@ OPENINGS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def opening_name(key: str) -> str:
+    """``french_defence`` → ``French Defence``."""
+    return " ".join(word.capitalize() for word in key.split("_"))
+
+
 def _p_opening(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
     wanted = OPENINGS[args[0]]
     board = ctx.boards[0].copy(stack=False)
@@ -339,7 +344,7 @@ def _p_opening(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
     first = " ".join(played) or "no moves"
     holds = tuple(played) == wanted
     return holds, {"first_moves": first, "opening_moves": " ".join(wanted)}, (
-        f"The game starts {first}; the {args[0].replace('_', ' ')} is {' '.join(wanted)}.")
+        f"The game starts {first}; the {opening_name(args[0])} is {' '.join(wanted)}.")
 
 
 def _p_open_file(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
@@ -692,7 +697,8 @@ def _eval_figures(ctx: _Ctx, side: chess.Color) -> dict[str, str]:
         figures["eval_before"] = before.text()
     if after is not None:
         figures["eval_after"] = after.text()
-        figures["win_chance_after"] = f"{50 + 50 * winning_chances(after, side):.0f}%"
+        colour = "White" if side == chess.WHITE else "Black"
+        figures["win_chance_after"] = f"{50 + 50 * winning_chances(after, side):.0f}% for {colour}"
     if ctx.analysis is not None:
         figures["engine"] = f"{ctx.analysis.engine.name}, {ctx.analysis.limit.key()}"
     return figures
@@ -926,9 +932,11 @@ CLAIM_SPECS: Mapping[ClaimKind, ClaimSpec] = {
                                  (_SQ, _SQ)),
     ClaimKind.GUARDS: ClaimSpec(_p_guards, "the piece on {0} guards the piece on {1}",
                                 (_SQ, _SQ)),
-    ClaimKind.ATTACKERS: ClaimSpec(_p_attackers, "the piece on {0} is attacked from {1}",
+    ClaimKind.ATTACKERS: ClaimSpec(_p_attackers,
+                                   "the piece on {0} is attacked from {1} and nowhere else",
                                    (_SQ, _SQS)),
-    ClaimKind.DEFENDERS: ClaimSpec(_p_defenders, "the piece on {0} is guarded from {1}",
+    ClaimKind.DEFENDERS: ClaimSpec(_p_defenders,
+                                   "the piece on {0} is guarded from {1} and nowhere else",
                                    (_SQ, _SQS)),
     ClaimKind.PINS: ClaimSpec(_p_pins, "the piece on {0} pins the piece on {1} to the one on {2}",
                               (_SQ, _SQ, _SQ)),
