@@ -88,9 +88,39 @@ def test_narration_and_shapes_by_ply(track: story.StoryTrack) -> None:
     assert sorted(narration) == [seg.first_ply for seg in track.segments]
     assert narration[21].startswith("Lev sends his knight")
     shapes = story.shapes_by_ply(track)
-    assert shapes[21] == (Shape(chess.C3, chess.D5, Brush.GREEN),
-                          Shape(chess.D5, chess.E7, Brush.RED), Shape(chess.E7, None, Brush.RED))
-    assert shapes[0] == shapes[4]  # a segment's shapes stay up for all its plies
+    # Redefined (issue 13): an arrow belongs to its ply; at ply 21 the knight stands on d5.
+    assert shapes[21] == (Shape(chess.D5, chess.E7, Brush.GREEN),
+                          Shape(chess.C6, chess.D5, Brush.RED),
+                          Shape(chess.F6, chess.D5, Brush.RED))
+    assert shapes[6] == shapes[7] == shapes[8] == (Shape(chess.E1, chess.E8, Brush.YELLOW),)
+    assert shapes[5] == (Shape(chess.E6, chess.D5, Brush.RED),)  # the ply's own, not the default
+    assert [ply for ply in range(24) if ply not in shapes] == [13, 14, 15, 16]
+
+
+def test_every_story_arrow_starts_on_a_piece_of_the_right_side(
+        track: story.StoryTrack, game: chess.pgn.Game) -> None:
+    assert story.misplaced_arrows(track, game) == []
+
+
+def test_misplaced_arrows_are_found(game: chess.pgn.Game) -> None:
+    """The fault the issue found: at ply 9 a red e7→e2 arrow started on an empty square."""
+    text = (MINIMAL.replace('hero_name = "Lev"', f'hero_name = "{LEV}"')
+            .replace("plies = [0, 2]", "plies = [0, 23]")
+            .replace('shapes = ["Ge2e4"]',
+                     'shapes = ["Ge1e8"]\nshapes_at = {9 = ["Re7e2"], 21 = ["Rd5e7"], '
+                     '22 = ["Gd8d1"], 23 = []}'))
+    track = story.parse_track(text)
+    assert track.segments[0].shapes_for(23) == ()
+    assert story.misplaced_arrows(track, game)[:4] == [
+        "all, ply 9: arrow Re7e2 starts on the empty square e7",
+        "all, ply 15: arrow Ge1e8 starts on the empty square e1",
+        "all, ply 16: arrow Ge1e8 starts on the empty square e1",
+        "all, ply 17: arrow Ge1e8 starts on the empty square e1",
+    ]
+    assert story.misplaced_arrows(track, game)[-2:] == [
+        "all, ply 21: arrow Rd5e7 is red but starts on lev's knight",
+        "all, ply 22: arrow Gd8d1 starts on the empty square d8",
+    ]
 
 
 def test_timeline_is_dated_and_linked(track: story.StoryTrack) -> None:
@@ -306,6 +336,17 @@ MALFORMED = {
         _broken('narration = "Some moves."',
                 'narration = "Some moves."\nmetaphor = "[x](claim: wins(lev))"'),
         "segments[0].metaphor: fact 'x' cites 'wins(lev)', which is not in segments[0].claims"),
+    "shapes_at not a table": (_broken('shapes = ["Ge2e4"]', 'shapes_at = ["Ge2e4"]'),
+                              "segments[0].shapes_at: must be a table of ply = [shapes]"),
+    "shapes_at key not a ply": (_broken('shapes = ["Ge2e4"]', 'shapes_at = {first = []}'),
+                                "segments[0].shapes_at.first: the key must be a ply number"),
+    "shapes_at ply outside the segment": (
+        _broken('shapes = ["Ge2e4"]', 'shapes_at = {3 = ["Ge2e4"]}'),
+        "segments[0].shapes_at.3: ply 3 is outside this segment's plies 0..2"),
+    "shapes_at bad shape": (_broken('shapes = ["Ge2e4"]', 'shapes_at = {1 = ["Re7e5", "Xe9"]}'),
+                            "segments[0].shapes_at.1[1]: 'Xe9' is not a shape"),
+    "shapes_at not strings": (_broken('shapes = ["Ge2e4"]', 'shapes_at = {1 = "Re7e5"}'),
+                              "segments[0].shapes_at.1: must be an array of strings"),
     "bad shape": (_broken('shapes = ["Ge2e4"]', 'shapes = ["Ge2e4", "Xe9"]'),
                   "segments[0].shapes[1]: 'Xe9' is not a shape"),
     "shapes not a list": (_broken('shapes = ["Ge2e4"]', 'shapes = "Ge2e4"'),

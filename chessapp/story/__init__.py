@@ -27,6 +27,7 @@ from chessapp.story.claims import (
     check_track,
     hero_color,
     material,
+    misplaced_arrows,
 )
 from chessapp.story.notes import engine_reading, fill_template, segment_engine_note
 from chessapp.story.readable import ClaimTable, ReadableClaim, Verdict, claim_in_words, claim_table
@@ -79,6 +80,7 @@ __all__ = [
     "hero_color",
     "load_track",
     "material",
+    "misplaced_arrows",
     "narration_by_ply",
     "parse_track",
     "segment_engine_note",

@@ -26,6 +26,7 @@ import chess.pgn
 from chessapp.analysis import GameAnalysis, Judgement, PlyAnalysis, winning_chances
 from chessapp.errors import StoryError
 from chessapp.evals import WhiteEval
+from chessapp.shapes import Brush
 
 if TYPE_CHECKING:
     from chessapp.story.track import StoryTrack
@@ -1020,6 +1021,37 @@ def check_context(track: StoryTrack, game: chess.pgn.Game,
                   analysis: GameAnalysis | None) -> None:
     """Raise :class:`StoryError` unless ``analysis`` (if any) analyses this game's moves."""
     _context(track, game, analysis, 0)
+
+
+def misplaced_arrows(track: StoryTrack, game: chess.pgn.Game) -> list[str]:
+    """Every story arrow that does not start on a piece of the right side at its ply.
+
+    The brushes say whose piece an arrow starts from: green (``G``) the
+    hero's, red (``R``) the opponent's; yellow and blue any piece. Circles may
+    mark any square.
+    """
+    ctx = _context(track, game, None, 0)
+    problems = []
+    for seg in track.segments:
+        for ply in seg.plies:
+            if ply >= len(ctx.boards):
+                continue
+            board = ctx.boards[ply]
+            for shape in seg.shapes_for(ply):
+                if shape.is_circle:
+                    continue
+                where = f"{seg.id}, ply {ply}: arrow {shape.pgn()}"
+                piece = board.piece_at(shape.orig)
+                if piece is None:
+                    problems.append(f"{where} starts on the empty square "
+                                    f"{chess.square_name(shape.orig)}")
+                elif shape.brush is Brush.GREEN and piece.color != ctx.hero:
+                    problems.append(f"{where} is green but starts on the opponent's "
+                                    f"{chess.piece_name(piece.piece_type)}")
+                elif shape.brush is Brush.RED and piece.color == ctx.hero:
+                    problems.append(f"{where} is red but starts on {track.hero}'s "
+                                    f"{chess.piece_name(piece.piece_type)}")
+    return problems
 
 
 def check_track(track: StoryTrack, game: chess.pgn.Game,

@@ -114,6 +114,14 @@ class Segment:
     claims: tuple[Claim, ...]
     engine_note: str | None = None
     facts: tuple[Fact, ...] = ()  # the tagged facts of narration, metaphor and engine note
+    shapes_at: tuple[tuple[int, tuple[Shape, ...]], ...] = ()  # (ply, shapes) overrides
+
+    def shapes_for(self, ply: int) -> tuple[Shape, ...]:
+        """The shapes shown at ``ply``: its own (``shapes_at``) if given, else ``shapes``."""
+        for at, shapes in self.shapes_at:
+            if at == ply:
+                return shapes
+        return self.shapes if ply in self.plies else ()
 
     @property
     def plies(self) -> range:
@@ -347,14 +355,8 @@ def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segmen
     first, last = _plies(t.get("plies"), f"{path}.plies")
     narration = _req(t, "narration", path)
     metaphor = _str(t, "metaphor", path, required=False) or ""
-    shapes = _list_of_str(t, "shapes", path)
-    parsed_shapes: list[Shape] = []
-    for j, text in enumerate(shapes):
-        try:
-            parsed_shapes.append(Shape.parse(text))
-        except ValueError as exc:
-            raise _err(f"{path}.shapes[{j}]",
-                       f"{text!r} is not a shape like 'Gg1f3' (arrow) or 'Rd5' (circle)") from exc
+    parsed_shapes = _shapes(_list_of_str(t, "shapes", path), f"{path}.shapes")
+    shapes_at = _shapes_at(t.get("shapes_at"), f"{path}.shapes_at", first, last)
     claims: list[Claim] = []
     for j, text in enumerate(_list_of_str(t, "claims", path)):
         try:
@@ -378,8 +380,40 @@ def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segmen
         id=seg_id, act=act, date=_date(t, "date", path), place=_req(t, "place", path),
         narration=narration, first_ply=first, last_ply=last, metaphor=metaphor,
         shapes=tuple(parsed_shapes), claims=tuple(claims), engine_note=note,
-        facts=tuple(facts),
+        facts=tuple(facts), shapes_at=shapes_at,
     )
+
+
+def _shapes(texts: list[str], path: str) -> tuple[Shape, ...]:
+    parsed: list[Shape] = []
+    for j, text in enumerate(texts):
+        try:
+            parsed.append(Shape.parse(text))
+        except ValueError as exc:
+            raise _err(f"{path}[{j}]",
+                       f"{text!r} is not a shape like 'Gg1f3' (arrow) or 'Rd5' (circle)") from exc
+    return tuple(parsed)
+
+
+def _shapes_at(value: Any, path: str, first: int, last: int
+               ) -> tuple[tuple[int, tuple[Shape, ...]], ...]:
+    """``shapes_at = {21 = ["Gd5e7"], 22 = []}``: shapes of single plies, in ply order."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise _err(path, "must be a table of ply = [shapes], e.g. {21 = [\"Gd5e7\"]}")
+    out: list[tuple[int, tuple[Shape, ...]]] = []
+    for key, texts in value.items():
+        if not key.isdigit():
+            raise _err(f"{path}.{key}", "the key must be a ply number")
+        ply = int(key)
+        if not first <= ply <= last:
+            raise _err(f"{path}.{key}",
+                       f"ply {ply} is outside this segment's plies {first}..{last}")
+        if not isinstance(texts, list) or not all(isinstance(x, str) for x in texts):
+            raise _err(f"{path}.{key}", "must be an array of strings")
+        out.append((ply, _shapes(texts, f"{path}.{key}")))
+    return tuple(sorted(out))
 
 
 def _render_facts(text: str, field: str, path: str, claims: list[Claim],
@@ -486,12 +520,15 @@ def narration_by_ply(track: StoryTrack) -> dict[int, str]:
 
 
 def shapes_by_ply(track: StoryTrack) -> dict[int, tuple[Shape, ...]]:
-    """Every ply of every segment with shapes, so the board shows them throughout the segment."""
+    """The shapes of every ply that has any: the ply's own (``shapes_at``), else its segment's.
+
+    A ply whose ``shapes_at`` entry is empty is left out: no shapes there.
+    """
     out: dict[int, tuple[Shape, ...]] = {}
     for seg in track.segments:
-        if seg.shapes:
-            for ply in seg.plies:
-                out[ply] = seg.shapes
+        for ply in seg.plies:
+            if shapes := seg.shapes_for(ply):
+                out[ply] = shapes
     return out
 
 
