@@ -127,9 +127,15 @@ def test_timeline_is_dated_and_linked(track: story.StoryTrack) -> None:
     years = [int(event.date[:4]) for event in track.timeline]
     assert years == [1913, 1917, 1918, 1924, 1927, 1928, 1929, 1940]
     assert years == sorted(years)
-    linked = {int(event.date[:4]): event.segment for event in track.timeline if event.segment}
-    assert linked == {1913: "corner-table", 1918: "b1", 1924: "b2", 1928: "b2", 1929: "b4",
-                      1940: "b4"}
+    # Redefined (issue 13): the cold open is one bracket (an act), each beat its own moment.
+    linked = {int(event.date[:4]): (event.segment, event.beat, event.act)
+              for event in track.timeline if event.segment or event.act}
+    assert linked == {1913: (None, None, "cold-open"),
+                      1918: ("b1", "The knight's lunge", None),
+                      1924: ("b2", "The queen's capture", None),
+                      1928: ("b2", "Lev looks vulnerable", None),
+                      1929: ("b4", "The rook check", None),
+                      1940: ("b4", "Board and history part ways", None)}
 
 
 def test_the_divergence_is_said(track: story.StoryTrack) -> None:
@@ -368,6 +374,16 @@ MALFORMED = {
     "timeline links an unknown segment": (
         MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nsegment = "nope"\n',
         "timeline[0].segment: unknown segment 'nope'"),
+    "timeline beat without a segment": (
+        MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nbeat = "A pin"\n',
+        "timeline[0].beat: names the moment of a segment: give 'segment' too"),
+    "timeline spans an unknown act": (
+        MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nact = "two"\n',
+        "timeline[0].act: unknown act 'two'"),
+    "timeline links a segment and an act": (
+        MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nact = "one"\n'
+        'segment = "all"\n',
+        "timeline[0].act: an event links one segment or spans one act, not both"),
     "reading not strings": (MINIMAL + "[engine_reading]\nlines = [1]\n",
                             "engine_reading.lines: must be an array of strings"),
     "not TOML": ("[episode\n", "<string>: not valid TOML"),

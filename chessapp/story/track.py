@@ -139,6 +139,8 @@ class TimelineEvent:
     place: str
     title: str
     segment: str | None = None  # the segment (beat) this event is linked to
+    beat: str | None = None  # what the linked moment of that segment is called
+    act: str | None = None  # or: the act whose passages this event spans (a bracket)
 
 
 
@@ -288,7 +290,7 @@ def _build_track(data: Mapping[str, Any], source: str) -> StoryTrack:
                        "cover consecutive plies from 0, in order")
         previous = seg.last_ply
     timeline = tuple(
-        _build_event(t, f"timeline[{i}]", set(seg_ids))
+        _build_event(t, f"timeline[{i}]", set(seg_ids), set(act_ids))
         for i, t in enumerate(_tables(data, "timeline", required=False))
     )
     reading: tuple[str, ...] = ()
@@ -483,12 +485,22 @@ def _list_of_str(t: Mapping[str, Any], key: str, path: str) -> list[str]:
     return value
 
 
-def _build_event(t: Mapping[str, Any], path: str, seg_ids: set[str]) -> TimelineEvent:
+def _build_event(t: Mapping[str, Any], path: str, seg_ids: set[str],
+                 act_ids: set[str]) -> TimelineEvent:
     segment = _str(t, "segment", path, required=False)
     if segment is not None and segment not in seg_ids:
         raise _err(f"{path}.segment", f"unknown segment {segment!r}")
+    beat = _str(t, "beat", path, required=False)
+    if beat is not None and segment is None:
+        raise _err(f"{path}.beat", "names the moment of a segment: give 'segment' too")
+    act = _str(t, "act", path, required=False)
+    if act is not None:
+        if act not in act_ids:
+            raise _err(f"{path}.act", f"unknown act {act!r}")
+        if segment is not None:
+            raise _err(f"{path}.act", "an event links one segment or spans one act, not both")
     return TimelineEvent(date=_date(t, "date", path), place=_req(t, "place", path),
-                         title=_req(t, "title", path), segment=segment)
+                         title=_req(t, "title", path), segment=segment, beat=beat, act=act)
 
 
 def _check_template(text: str, path: str, seg_ids: set[str]) -> None:
