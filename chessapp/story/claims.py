@@ -1,7 +1,8 @@
 """Claims: named board and engine facts a narration stands on, checked with python-chess.
 
-A story segment lists claims such as ``knight_move`` or ``decisive_for(lev)``;
-:func:`check_track` evaluates each at the segment's last ply, against the board
+A story segment lists claims such as ``knight_move``, ``decisive_for(lev)`` or
+``played(Nc3)@7``; :func:`check_track` evaluates each at its own ply (``@N``) or
+else at the segment's last ply, against the board
 (python-chess) and, for the engine facts, a
 :class:`~chessapp.analysis.GameAnalysis`. No engine is started here: a claim
 that needs the engine and gets no analysis answers ``holds=None``.
@@ -428,9 +429,12 @@ def _relation(ctx: _Ctx, args: tuple[str, ...], *, same_colour: bool) -> _Outcom
     verb = "guards" if same_colour else "attacks"
     if piece is None:
         return False, figures, f"{chess.square_name(frm)} is empty after ply {ctx.ply}."
-    if target is None or (target.color == piece.color) != same_colour:
-        whose = "its own side's" if same_colour else "the other side's"
-        return False, figures, f"{figures['to'].capitalize()} is not a piece of {whose}."
+    if target is None:
+        return False, figures, f"{chess.square_name(to)} is empty after ply {ctx.ply}."
+    if (target.color == piece.color) != same_colour:
+        whose = "its own side" if same_colour else "the other side"
+        return False, figures, (f"{figures['to'].capitalize()} is not a piece of {whose}, "
+                                f"as seen from {chess.square_name(frm)}.")
     holds = to in board.attacks(frm)
     return holds, figures, (f"{figures['from'].capitalize()} {verb if holds else 'does not reach'} "
                             f"{figures['to']}.")

@@ -8,7 +8,11 @@ path, e.g. ``segments[2].plies: ...``.
 Plies follow the rest of the app: ply N is the position after N half-moves
 (ply 0 is the start) and "the move of ply N" is the N-th half-move. A
 segment's claims are evaluated at its *last* ply, i.e. about the move that
-produced that position; :mod:`chessapp.story.claims` checks them.
+produced that position, unless a claim names its own ply (``played(Nc3)@7``);
+:mod:`chessapp.story.claims` checks them. The text states facts only inside
+fact tags, ``[shown text](claim: a; b)``, each citing claims of its segment
+(:class:`Fact`, :func:`untagged_mentions`). Shapes belong to their ply
+(``shapes_at``), with the segment's ``shapes`` as the default.
 """
 
 from __future__ import annotations
