@@ -584,6 +584,9 @@ BOARD_CLAIMS = {
     "escapes_attacker: lands where it is taken": (
         "escapes_attacker", 22, False,
         "It leaves the reach of d5 but lands where d1 e1 can simply take it."),
+    "escapes_attacker: the bishop gets away from h3's pawn": (
+        "escapes_attacker", 18, True,
+        "It leaves the reach of h3 for a square where it cannot simply be taken."),
     "material_down is not read mid-trade": (
         "material_down(lev, 20)", 22, False,
         "lev's material balance went from +0 at ply 20 to -2, but that is mid-trade: d1 e1 can "
