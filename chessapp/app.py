@@ -1,8 +1,9 @@
 """The entry point: ``streamlit run chessapp/app.py``. It only routes.
 
 Page 1, "Café 1913", is the default; page 2, "Analysis", is the engine
-analysis workbench; page 3, "Reports", reads a database run's report file. Pages are files in ``chessapp/ui/`` so each can also be
-run on its own by ``AppTest.from_file``.
+analysis workbench; page 3, "Reports", reads a database run's report file.
+Pages are files in ``chessapp/ui/`` so each can also be run on its own by
+``AppTest.from_file``.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def test_b2_queen_takes_a_bishop_out_of_the_knights_reach(
     assert move.to_square not in after.attacks(knight)
 
 
-def test_b3_lev_is_worse_off_than_before_b1_and_in_danger(
+def test_b3_lev_is_worse_off_than_before_b1_and_looks_in_danger(
         boards: list[chess.Board], lev: chess.Color) -> None:
     before_b1, after_b2 = boards[B1_PLY - 1], boards[B2_PLY]
     assert balance(after_b2, lev) < balance(before_b1, lev)

@@ -20,8 +20,10 @@ from chessapp.shapes import Brush, Shape
 REPO = Path(__file__).resolve().parent.parent
 GAMES = REPO / "games"
 TRACK = GAMES / "cafe-1913.story.toml"
-#: CI keeps a copy of shared/ beside the clone.
-TRANSCRIPT = REPO.parent / "shared" / "source" / "episode-transcript.txt"
+#: CI keeps a copy of shared/ beside the clone; a worktree under /work/wt/NAME has it two up.
+_SHARED = next((p for p in (REPO.parent / "shared", REPO.parent.parent / "shared")
+                if p.is_dir()), REPO.parent / "shared")
+TRANSCRIPT = _SHARED / "source" / "episode-transcript.txt"
 
 
 @pytest.fixture(scope="module")
@@ -86,23 +88,116 @@ def test_narration_and_shapes_by_ply(track: story.StoryTrack) -> None:
     assert sorted(narration) == [seg.first_ply for seg in track.segments]
     assert narration[21].startswith("Lev sends his knight")
     shapes = story.shapes_by_ply(track)
-    assert shapes[21] == (Shape(chess.C3, chess.D5, Brush.GREEN),
-                          Shape(chess.D5, chess.E7, Brush.RED), Shape(chess.E7, None, Brush.RED))
-    assert shapes[0] == shapes[4]  # a segment's shapes stay up for all its plies
+    # Redefined (issue 13): an arrow belongs to its ply; at ply 21 the knight stands on d5.
+    assert shapes[21] == (Shape(chess.D5, chess.E7, Brush.GREEN),
+                          Shape(chess.C6, chess.D5, Brush.RED),
+                          Shape(chess.F6, chess.D5, Brush.RED))
+    assert shapes[6] == shapes[7] == shapes[8] == (Shape(chess.E1, chess.E8, Brush.YELLOW),)
+    assert shapes[5] == (Shape(chess.E6, chess.D5, Brush.RED),)  # the ply's own, not the default
+    assert [ply for ply in range(24) if ply not in shapes] == [13, 14, 15, 16]
+
+
+def test_every_story_arrow_starts_on_a_piece_of_the_right_side(
+        track: story.StoryTrack, game: chess.pgn.Game) -> None:
+    assert story.misplaced_arrows(track, game) == []
+
+
+def test_misplaced_arrows_are_found(game: chess.pgn.Game) -> None:
+    """The fault the issue found: at ply 9 a red e7→e2 arrow started on an empty square."""
+    text = (MINIMAL.replace('hero_name = "Lev"', f'hero_name = "{LEV}"')
+            .replace("plies = [0, 2]", "plies = [0, 23]")
+            .replace('shapes = ["Ge2e4"]',
+                     'shapes = ["Ge1e8"]\nshapes_at = {9 = ["Re7e2"], 21 = ["Rd5e7"], '
+                     '22 = ["Gd8d1"], 23 = []}'))
+    track = story.parse_track(text)
+    assert track.segments[0].shapes_for(23) == ()
+    assert story.misplaced_arrows(track, game)[:4] == [
+        "all, ply 9: arrow Re7e2 starts on the empty square e7",
+        "all, ply 15: arrow Ge1e8 starts on the empty square e1",
+        "all, ply 16: arrow Ge1e8 starts on the empty square e1",
+        "all, ply 17: arrow Ge1e8 starts on the empty square e1",
+    ]
+    assert story.misplaced_arrows(track, game)[-2:] == [
+        "all, ply 21: arrow Rd5e7 is red but starts on lev's knight",
+        "all, ply 22: arrow Gd8d1 starts on the empty square d8",
+    ]
 
 
 def test_timeline_is_dated_and_linked(track: story.StoryTrack) -> None:
     years = [int(event.date[:4]) for event in track.timeline]
     assert years == [1913, 1917, 1918, 1924, 1927, 1928, 1929, 1940]
     assert years == sorted(years)
-    linked = {int(event.date[:4]): event.segment for event in track.timeline if event.segment}
-    assert linked == {1913: "corner-table", 1918: "b1", 1924: "b2", 1928: "b2", 1929: "b4",
-                      1940: "b4"}
+    # Redefined (issue 13): the cold open is one bracket (an act), each beat its own moment.
+    linked = {int(event.date[:4]): (event.segment, event.beat, event.act)
+              for event in track.timeline if event.segment or event.act}
+    assert linked == {1913: (None, None, "cold-open"),
+                      1918: ("b1", "The knight's lunge", None),
+                      1924: ("b2", "The queen's capture", None),
+                      1928: ("b2", "Lev looks vulnerable", None),
+                      1929: ("b4", "The rook check", None),
+                      1940: ("b4", "Board and history part ways", None)}
 
 
 def test_the_divergence_is_said(track: story.StoryTrack) -> None:
     final = track.segment("b4").metaphor
     assert "Lev wins" in final and "Trotsky loses" in final and "Mexico City" in final
+
+
+# --- Every fact is tagged with the claims that check it -------------------------------------
+
+
+def test_every_chess_mention_in_the_cafe_story_sits_in_a_tagged_fact(
+        track: story.StoryTrack) -> None:
+    assert {seg.id: story.untagged_mentions(seg) for seg in track.segments} == {
+        seg.id: [] for seg in track.segments}
+
+
+def test_every_tagged_fact_rests_on_claims_that_hold(
+        track: story.StoryTrack, game: chess.pgn.Game, shipped: GameAnalysis) -> None:
+    results = {(r.segment_id, r.claim): r.holds for r in story.check_track(track, game, shipped)}
+    facts = [(seg.id, fact) for seg in track.segments for fact in seg.facts]
+    assert len(facts) == 45
+    not_holding = [(seg_id, fact.text, claim.text()) for seg_id, fact in facts
+                   for claim in fact.claims if results[(seg_id, claim.text())] is not True]
+    assert not_holding == []
+
+
+def test_every_claim_of_the_cafe_track_is_cited_by_a_fact(track: story.StoryTrack) -> None:
+    uncited = [(seg.id, claim.text()) for seg in track.segments for claim in seg.claims
+               if all(claim not in fact.claims for fact in seg.facts)]
+    assert uncited == []
+
+
+def test_fact_tags_render_as_plain_text(track: story.StoryTrack) -> None:
+    b1 = track.segment("b1")
+    assert b1.narration == (
+        "Lev sends his knight into the middle of the board. It takes the pawn on d5 and from "
+        "there attacks the black queen on e7, a knight's jump away; pleased with the move, he "
+        "leans back. Yet the knight itself is attacked twice and guarded by nothing.")
+    for seg in track.segments:
+        for text in (seg.narration, seg.metaphor, seg.engine_note or ""):
+            assert "(claim:" not in text, seg.id
+        for fact in seg.facts:
+            assert (getattr(seg, fact.field) or "")[fact.start:fact.end] == fact.text
+    last = [f for f in b1.facts if f.field == "narration"][-1]
+    assert (last.field, last.text, [c.text() for c in last.claims]) == (
+        "narration", "the knight itself is attacked twice and guarded by nothing",
+        ["attackers(d5, c6 f6)", "defenders(d5, none)"])
+
+
+@pytest.mark.parametrize(("narration", "untagged"), [
+    ("The d5 pawn is guarded.", [("narration", "d5"), ("narration", "guarded")]),
+    ("Then Nxd5 and a check on the e-file.",
+     [("narration", "Nxd5"), ("narration", "check"), ("narration", "e-file")]),
+    ("[The d5 pawn is guarded](claim: gives_check).", []),
+    ("Plain [brackets](not a tag) stay text: d5.", [("narration", "d5")]),
+    ("The players drink coffee.", []),
+])
+def test_untagged_mentions_finds_squares_moves_and_relations(
+        narration: str, untagged: list[tuple[str, str]]) -> None:
+    seg = story.parse_track(_broken('narration = "Some moves."',
+                                    f'narration = "{narration}"')).segments[0]
+    assert story.untagged_mentions(seg) == untagged
 
 
 # --- Narration is our own ------------------------------------------------------------------
@@ -223,6 +318,41 @@ MALFORMED = {
         "segments[0].claims[0]: claim 'wins' takes 1 argument(s), got 0"),
     "claim malformed": (_broken('claims = ["gives_check"]', 'claims = ["wins(lev"]'),
                         "segments[0].claims[0]: not a claim: 'wins(lev'"),
+    "claim about a ply outside its segment": (
+        _broken('claims = ["gives_check"]', 'claims = ["gives_check@5"]'),
+        "segments[0].claims[0]: 'gives_check@5' is about ply 5, outside this segment's plies 0..2"),
+    "claim with a bad square": (
+        _broken('claims = ["gives_check"]', 'claims = ["defenders(z9, none)"]'),
+        "segments[0].claims[0]: claim 'defenders(z9, none)': argument 1 'z9' is not a square"),
+    "claim with a bad move": (
+        _broken('claims = ["gives_check"]', 'claims = ["played(Knight to f3)"]'),
+        "segments[0].claims[0]: claim 'played(Knight to f3)': argument 1 'Knight to f3' is not "
+        "a move in SAN"),
+    "fact cites a claim the segment does not make": (
+        _broken('narration = "Some moves."', 'narration = "[A pin](claim: pins(g5, f6, d8))."'),
+        "segments[0].narration: fact 'A pin' cites 'pins(g5, f6, d8)', which is not in "
+        "segments[0].claims"),
+    "fact cites a malformed claim": (
+        _broken('narration = "Some moves."', 'narration = "[Mate](claim: gives check)."'),
+        "segments[0].narration: fact 'Mate': not a claim: 'gives check'"),
+    "fact tag malformed": (
+        _broken('narration = "Some moves."', 'narration = "[Some [moves](claim: gives_check."'),
+        "segments[0].narration: malformed fact tag near"),
+    "fact in a metaphor checked too": (
+        _broken('narration = "Some moves."',
+                'narration = "Some moves."\nmetaphor = "[x](claim: wins(lev))"'),
+        "segments[0].metaphor: fact 'x' cites 'wins(lev)', which is not in segments[0].claims"),
+    "shapes_at not a table": (_broken('shapes = ["Ge2e4"]', 'shapes_at = ["Ge2e4"]'),
+                              "segments[0].shapes_at: must be a table of ply = [shapes]"),
+    "shapes_at key not a ply": (_broken('shapes = ["Ge2e4"]', 'shapes_at = {first = []}'),
+                                "segments[0].shapes_at.first: the key must be a ply number"),
+    "shapes_at ply outside the segment": (
+        _broken('shapes = ["Ge2e4"]', 'shapes_at = {3 = ["Ge2e4"]}'),
+        "segments[0].shapes_at.3: ply 3 is outside this segment's plies 0..2"),
+    "shapes_at bad shape": (_broken('shapes = ["Ge2e4"]', 'shapes_at = {1 = ["Re7e5", "Xe9"]}'),
+                            "segments[0].shapes_at.1[1]: 'Xe9' is not a shape"),
+    "shapes_at not strings": (_broken('shapes = ["Ge2e4"]', 'shapes_at = {1 = "Re7e5"}'),
+                              "segments[0].shapes_at.1: must be an array of strings"),
     "bad shape": (_broken('shapes = ["Ge2e4"]', 'shapes = ["Ge2e4", "Xe9"]'),
                   "segments[0].shapes[1]: 'Xe9' is not a shape"),
     "shapes not a list": (_broken('shapes = ["Ge2e4"]', 'shapes = "Ge2e4"'),
@@ -244,6 +374,16 @@ MALFORMED = {
     "timeline links an unknown segment": (
         MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nsegment = "nope"\n',
         "timeline[0].segment: unknown segment 'nope'"),
+    "timeline beat without a segment": (
+        MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nbeat = "A pin"\n',
+        "timeline[0].beat: names the moment of a segment: give 'segment' too"),
+    "timeline spans an unknown act": (
+        MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nact = "two"\n',
+        "timeline[0].act: unknown act 'two'"),
+    "timeline links a segment and an act": (
+        MINIMAL + '[[timeline]]\ndate = "1917"\nplace = "P"\ntitle = "T"\nact = "one"\n'
+        'segment = "all"\n',
+        "timeline[0].act: an event links one segment or spans one act, not both"),
     "reading not strings": (MINIMAL + "[engine_reading]\nlines = [1]\n",
                             "engine_reading.lines: must be an array of strings"),
     "not TOML": ("[episode\n", "<string>: not valid TOML"),
@@ -318,9 +458,8 @@ def test_centre_distance_is_chebyshev_to_the_four_centre_squares(square: str,
 
 def test_board_claims_need_no_engine(track: story.StoryTrack, game: chess.pgn.Game) -> None:
     results = story.check_track(track, game, None)
-    engine_claims = {"decisive_for(lev)", "was_mistake", "was_blunder", "no_error"}
     for r in results:
-        if r.claim in engine_claims:
+        if story.ClaimKind(story.Claim.parse(r.claim).name).needs_engine:
             assert r.holds is None and r.explanation.startswith("needs an engine analysis")
         else:
             assert r.holds is True, (r.segment_id, r.claim, r.explanation)
@@ -360,12 +499,19 @@ def test_decisive_for_thresholds(track: story.StoryTrack, game: chess.pgn.Game,
 
 @pytest.mark.parametrize(("case", "evals", "claim", "holds"), [
     ("balanced, then lost", (0, 900), "was_blunder", True),
-    ("balanced, then lost", (0, 900), "was_mistake", True),
+    # Redefined (issue 13): was_mistake means exactly a mistake; was_error is mistake-or-worse.
+    ("balanced, then lost", (0, 900), "was_mistake", False),
+    ("balanced, then lost", (0, 900), "was_error", True),
     ("balanced, then lost", (0, 900), "no_error", False),
     ("already lost", (800, 900), "was_blunder", False),
     ("already lost", (800, 900), "no_error", True),
     ("a mistake", (0, 140), "was_blunder", False),
     ("a mistake", (0, 140), "was_mistake", True),
+    ("a mistake", (0, 140), "was_error", True),
+    ("a mistake", (0, 140), "was_inaccuracy", False),
+    ("an inaccuracy", (0, 60), "was_inaccuracy", True),
+    ("an inaccuracy", (0, 60), "was_error", False),
+    ("an inaccuracy", (0, 60), "no_error", True),
 ])
 def test_judgement_claims_follow_lichess_thresholds(
         track: story.StoryTrack, game: chess.pgn.Game, case: str,
@@ -389,6 +535,118 @@ def test_a_false_claim_says_why(track: story.StoryTrack, game: chess.pgn.Game) -
     assert result.explanation == "Qxe2 captures a bishop on e2."
 
 
+#: Board claims on the café game, (claim, ply) -> (holds, explanation), both ways round.
+BOARD_CLAIMS = {
+    "played": ("played(Nxd5)", 21, True, "The move of ply 21 is Nxd5."),
+    "played, another move": ("played(cxd5)", 22, False, "The move of ply 22 is Qxe2, not cxd5."),
+    "opening": ("opening(french_defence)", 4, True,
+                "The game starts e4 e6; the French Defence is e4 e6."),
+    "pin to the queen": ("pins(g5, f6, e7)", 20, True,
+                         "The white bishop on g5 pins the black knight on f6 to the black queen "
+                         "on e7 (relative pin)."),
+    "no pin before the bishop comes": ("pins(g5, f6, d8)", 8, False,
+                                       "one of the three squares is empty"),
+    "no pin to a piece worth no more": ("pins(h3, g4, d7)", 17, False,
+                                        "The white pawn on h3 does not pin the black bishop on "
+                                        "g4 to the black knight on d7."),
+    "no pin of an own piece": ("pins(e1, e2, e7)", 19, False,
+                               "the pinned piece and the one behind must be the other side's"),
+    "d5's guards": ("defenders(d5, c6 f6)", 20, True,
+                    "After ply 20, the black pawn on d5 has defenders on c6 f6."),
+    "the ply-20 sentence was false": ("defenders(d5, f6)", 20, False,
+                                      "After ply 20, the black pawn on d5 has defenders on "
+                                      "c6 f6, not f6."),
+    "the undefended queen": ("defenders(e2, none)", 22, True,
+                             "After ply 22, the black queen on e2 has no defenders."),
+    "who attacks the queen": ("attackers(e2, d1 e1)", 22, True,
+                              "After ply 22, the black queen on e2 has attackers on d1 e1."),
+    "guards": ("guards(g7, f6)", 19, True, "The black pawn on g7 guards the black knight on f6."),
+    "g6 gave up that guard": ("guards(g7, f6)", 20, False,
+                              "g7 is empty after ply 20."),
+    "attacks": ("attacks(d5, e7)", 21, True,
+                "The white knight on d5 attacks the black queen on e7."),
+    "attacks an own piece": ("attacks(c6, d5)", 20, False,
+                             "The black pawn on d5 is not a piece of the other side, as seen "
+                             "from c6."),
+    "guards an empty square": ("guards(c6, b5)", 20, False, "b5 is empty after ply 20."),
+    "queen attacked": ("queen_attacked(lev)", 22, True, "lev's queen on d1 is attacked from e2."),
+    "queen not attacked": ("queen_attacked(lev)", 21, False,
+                           "lev's queen on d1 is not attacked."),
+    "lined up": ("lined_up(e1 e2 e7 e8)", 19, True,
+                 "e1, e2, e7, e8 stand on one line with nothing between them after ply 19."),
+    "not lined up": ("lined_up(e1 e7)", 19, False, "e2 stand(s) between e1 and e7."),
+    "open file": ("open_file(e)", 6, True, "Pawns on the e-file after ply 6: none."),
+    "closed file": ("open_file(d)", 6, False, "Pawns on the d-file after ply 6: d4 d5."),
+    "blocks check": ("blocks_check", 11, True, "Be2 blocks the check from e7."),
+    "not out of check": ("blocks_check", 13, False, "Nf3 is not played out of check."),
+    "out of the knight's reach": ("out_of_reach(d5)", 22, True,
+                                  "The white knight on d5 does not reach e2."),
+    "escapes_attacker: lands where it is taken": (
+        "escapes_attacker", 22, False,
+        "It leaves the reach of d5 but lands where d1 e1 can simply take it."),
+    "escapes_attacker: the bishop gets away from h3's pawn": (
+        "escapes_attacker", 18, True,
+        "It leaves the reach of h3 for a square where it cannot simply be taken."),
+    "material_down is not read mid-trade": (
+        "material_down(lev, 20)", 22, False,
+        "lev's material balance went from +0 at ply 20 to -2, but that is mid-trade: d1 e1 can "
+        "capture on e2 in reply: not counted."),
+    "material_down after the recapture": (
+        "material_down(opponent, 20)", 23, True,
+        "opponent's material balance went from +0 at ply 20 to -7."),
+    "material count": ("material_count(lev, 35, 28)", 23, True,
+                       "After ply 23 lev has 35 points of material against 28."),
+    "looks vulnerable": ("looks_vulnerable(lev)", 22, True,
+                         "lev is -2 in material on the board; the opponent hits 2 king-zone "
+                         "square(s) and 1 piece(s) hang."),
+}
+
+
+@pytest.mark.parametrize(("claim", "ply", "holds", "explanation"), list(BOARD_CLAIMS.values()),
+                         ids=list(BOARD_CLAIMS))
+def test_board_claims_say_exactly_what_they_check(
+        track: story.StoryTrack, game: chess.pgn.Game, claim: str, ply: int, holds: bool,
+        explanation: str) -> None:
+    result = story.check_claim(story.Claim.parse(claim), game, ply, None, track)
+    assert (result.holds, result.explanation) == (holds, explanation)
+
+
+@pytest.mark.parametrize(("claim", "holds"), [
+    ("in_danger(lev)", False),  # redefined: looking vulnerable at +8.72 is not danger
+    ("in_danger(opponent)", True),
+    ("decisive_for(lev)", True),
+    ("was_blunder", True),
+    ("was_mistake", False),  # redefined: a blunder is not "a mistake"
+    ("was_error", True),
+])
+def test_the_engine_verdict_after_the_queen_capture(
+        track: story.StoryTrack, game: chess.pgn.Game, shipped: GameAnalysis,
+        claim: str, holds: bool) -> None:
+    result = story.check_claim(story.Claim.parse(claim), game, 22, shipped, track)
+    assert result.holds is holds, result.explanation
+
+
+def test_in_danger_follows_the_engine_not_the_look(track: story.StoryTrack,
+                                                   game: chess.pgn.Game) -> None:
+    claim = story.Claim("in_danger", ("lev",))
+    for cp, holds in ((-100, True), (-99, False), (872, False)):
+        analysis = _fake_analysis(game, {22: WhiteEval(cp=cp)})
+        assert story.check_claim(claim, game, 22, analysis, track).holds is holds, cp
+    mated = _fake_analysis(game, {22: WhiteEval(mate=-3)})
+    assert story.check_claim(claim, game, 22, mated, track).holds is True
+
+
+def test_a_claim_at_its_own_ply(track: story.StoryTrack, game: chess.pgn.Game) -> None:
+    claim = story.Claim.parse("played(Nc3)@7")
+    assert (claim.name, claim.args, claim.at, claim.text()) == ("played", ("Nc3",), 7,
+                                                                "played(Nc3)@7")
+    result = story.check_claim(claim, game, 8, None, track)  # @7 wins over the ply given
+    assert (result.ply, result.holds) == (7, True)
+    by_segment = {(r.segment_id, r.claim): r.ply for r in story.check_track(track, game, None)}
+    assert by_segment[("open-file", "played(Nc3)@7")] == 7
+    assert by_segment[("open-file", "open_file(e)")] == 8  # no @: the segment's last ply
+
+
 def test_an_analysis_of_another_game_is_refused(track: story.StoryTrack,
                                                 game: chess.pgn.Game) -> None:
     short = chess.pgn.Game()
@@ -404,7 +662,7 @@ def test_an_analysis_of_another_game_is_refused(track: story.StoryTrack,
 def test_every_claim_of_the_cafe_track_holds_on_the_shipped_analysis(
         track: story.StoryTrack, game: chess.pgn.Game, shipped: GameAnalysis) -> None:
     results = story.check_track(track, game, shipped)
-    assert len(results) == sum(len(seg.claims) for seg in track.segments) == 19
+    assert len(results) == sum(len(seg.claims) for seg in track.segments) == 61
     failing = [(r.segment_id, r.claim, r.explanation) for r in results if r.holds is not True]
     assert failing == []
 
@@ -415,12 +673,12 @@ def test_claim_figures_carry_the_numbers(track: story.StoryTrack, game: chess.pg
     b1 = results[("b1", "attacks_queen")]
     assert b1.figures["queen_attacked_on"] == "e7"
     assert b1.figures["attacked_squares"] == "c3 e3 b4 f4 b6 f6 c7 e7"
-    b3 = results[("b2", "material_down(lev, 20)")]
-    assert b3.figures == {"material_then": "38 v 38", "material_now": "35 v 37",
-                          "balance": "+0 → -2"}
-    danger = results[("b2", "in_danger(lev)")]
-    assert danger.figures == {"balance": "-2", "king_zone_attacked": "f1 f2", "hanging": "d5"}
-    b2 = results[("b2", "was_mistake")]
+    b3 = results[("b2", "material_count(lev, 35, 37)")]
+    assert b3.figures == {"material_now": "35 v 37",
+                          "trade": "mid-trade: d1 e1 can capture on e2 in reply"}
+    look = results[("b2", "looks_vulnerable(lev)")]
+    assert look.figures == {"balance": "-2", "king_zone_attacked": "f1 f2", "hanging": "d5"}
+    b2 = results[("b2", "was_blunder")]
     ply = shipped.plies[21]
     assert b2.figures["eval_before"] == ply.eval_before.text()
     assert b2.figures["eval_after"] == ply.eval.text()
@@ -445,8 +703,8 @@ def test_segment_engine_note(track: story.StoryTrack, game: chess.pgn.Game,
     b4 = track.segment("b4")
     note = story.segment_engine_note(track, b4, game, shipped)
     assert note == (f"After Rxe2+ the engine rates the position {shipped.plies[22].eval.text()} "
-                    f"for White: decisive. Its own pick was {shipped.plies[22].best_san}; "
-                    "either way the game was over.")
+                    f"for White: decisive. Its own pick was {shipped.plies[22].best_san}, from a "
+                    f"position it already rated {shipped.plies[21].eval.text()}.")
     assert story.segment_engine_note(track, b4, game, None) is None
     assert story.segment_engine_note(track, track.segment("b2"), game, shipped) is not None
 

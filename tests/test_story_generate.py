@@ -183,3 +183,15 @@ def test_stories_of_engine_analysed_games_hold(engine_pool: EnginePool, movetext
     analysis = analyse_game(game, engine_pool, SearchLimit(nodes=3_000))
     track = assert_sound(game, analysis)
     assert track.segments[-1].narration.startswith("The game ends after")
+
+
+def test_every_mention_in_a_generated_story_is_a_tagged_fact(
+        corpus: list[tuple[str, chess.pgn.Game, GameAnalysis]]) -> None:
+    """The café track's rule holds for generated stories too: no square, move or piece
+    relation outside a fact tag, every tag cites a claim of its segment, every claim is cited."""
+    for name, game, analysis in corpus:
+        track = generate_story(game, analysis).track
+        for segment in track.segments:
+            assert story.untagged_mentions(segment) == [], (name, segment.id)
+            cited = {c.text() for fact in segment.facts for c in fact.claims}
+            assert cited == {c.text() for c in segment.claims}, (name, segment.id)

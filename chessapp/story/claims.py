@@ -1,7 +1,8 @@
 """Claims: named board and engine facts a narration stands on, checked with python-chess.
 
-A story segment lists claims such as ``knight_move`` or ``decisive_for(lev)``;
-:func:`check_track` evaluates each at the segment's last ply, against the board
+A story segment lists claims such as ``knight_move``, ``decisive_for(lev)`` or
+``played(Nc3)@7``; :func:`check_track` evaluates each at its own ply (``@N``) or
+else at the segment's last ply, against the board
 (python-chess) and, for the engine facts, a
 :class:`~chessapp.analysis.GameAnalysis`. No engine is started here: a claim
 that needs the engine and gets no analysis answers ``holds=None``.
@@ -13,6 +14,7 @@ first argument names a player, whether it needs the engine, and its predicate.
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -25,6 +27,7 @@ import chess.pgn
 from chessapp.analysis import GameAnalysis, Judgement, PlyAnalysis, winning_chances
 from chessapp.errors import StoryError
 from chessapp.evals import WhiteEval
+from chessapp.shapes import Brush
 
 if TYPE_CHECKING:
     from chessapp.story.track import StoryTrack
@@ -40,7 +43,7 @@ DECISIVE_CP = 500
 
 #: Ids of segments and acts, and player keys in claims.
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
-_CLAIM = re.compile(r"^([a-z_]+)(?:\(([^()]*)\))?$")
+_CLAIM = re.compile(r"^([a-z_]+)(?:\(([^()]*)\))?(?:@(\d+))?$")
 COLOR_NAMES = {"white": chess.WHITE, "black": chess.BLACK}
 
 
@@ -49,25 +52,28 @@ class Claim:
     """A named board or engine fact.
 
     ``decisive_for(lev)`` parses to name ``decisive_for`` and args ``("lev",)``.
+    ``played(Nc3)@7`` is about ply 7 instead of the segment's last ply.
     """
 
     name: str
     args: tuple[str, ...] = ()
+    at: int | None = None  # the ply the claim is about; None: the segment's last ply
 
     @classmethod
     def parse(cls, text: str) -> Claim:
         match = _CLAIM.match(text.strip())
         if match is None:
-            raise ValueError(f"not a claim: {text!r} (expected name or name(arg, ...))")
-        name, raw = match.group(1), match.group(2)
+            raise ValueError(f"not a claim: {text!r} (expected name, name(arg, ...) or "
+                             "name(arg, ...)@ply)")
+        name, raw, at = match.group(1), match.group(2), match.group(3)
         args = () if raw is None or not raw.strip() else tuple(a.strip() for a in raw.split(","))
         if any(not a for a in args):
             raise ValueError(f"empty argument in claim {text!r}")
-        return cls(name, args)
+        return cls(name, args, None if at is None else int(at))
 
     def text(self) -> str:
-        return f"{self.name}({', '.join(self.args)})" if self.args else self.name
-
+        core = f"{self.name}({', '.join(self.args)})" if self.args else self.name
+        return core if self.at is None else f"{core}@{self.at}"
 
 
 # --- Board facts ------------------------------------------------------------------------------
@@ -286,8 +292,244 @@ def _p_toward_centre(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
                             f"{d0} → {d1}, {inside} the c3–f6 block.")
 
 
+def _piece_desc(board: chess.Board, square: chess.Square) -> str:
+    """``the white knight on d5``, or ``the empty square d5``."""
+    piece = board.piece_at(square)
+    name = chess.square_name(square)
+    if piece is None:
+        return f"the empty square {name}"
+    colour = "white" if piece.color == chess.WHITE else "black"
+    return f"the {colour} {chess.piece_name(piece.piece_type)} on {name}"
+
+
+def _squares_arg(text: str) -> chess.SquareSet:
+    """``"d7 e7"`` → those squares; ``"none"`` → the empty set."""
+    if text.strip() == "none":
+        return chess.SquareSet()
+    return chess.SquareSet([chess.parse_square(s) for s in text.split()])
+
+
+def _p_played(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``played(SAN)``: the move of the ply is ``SAN`` (check marks optional, as python-chess)."""
+    if (early := _needs_move(ctx)) is not None:
+        return early
+    san = ctx.before.san(ctx.move)
+    try:
+        wanted = ctx.before.parse_san(args[0])
+    except ValueError:
+        wanted = None
+    holds = wanted == ctx.move
+    return holds, {"move": san}, (f"The move of ply {ctx.ply} is {san}"
+                                  f"{'' if holds else f', not {args[0]}'}.")
+
+
+#: Openings by their first moves (ECO: C00 is 1.e4 e6, the French Defence; C01 its
+#: Exchange Variation, 3.exd5 exd5). Only the openings a track names need to be here.
+OPENINGS: Mapping[str, tuple[str, ...]] = {
+    "french_defence": ("e4", "e6"),
+    "french_exchange": ("e4", "e6", "d4", "d5", "exd5", "exd5"),
+}
+
+
+def opening_name(key: str) -> str:
+    """``french_defence`` → ``French Defence``."""
+    return " ".join(word.capitalize() for word in key.split("_"))
+
+
+def _p_opening(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    wanted = OPENINGS[args[0]]
+    board = ctx.boards[0].copy(stack=False)
+    played: list[str] = []
+    for move in ctx.moves[:len(wanted)]:
+        played.append(board.san(move))
+        board.push(move)
+    first = " ".join(played) or "no moves"
+    holds = tuple(played) == wanted
+    return holds, {"first_moves": first, "opening_moves": " ".join(wanted)}, (
+        f"The game starts {first}; the {opening_name(args[0])} is {' '.join(wanted)}.")
+
+
+def _p_open_file(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``open_file(e)``: no pawn of either colour stands on the file."""
+    file_index = chess.FILE_NAMES.index(args[0])
+    pawns = ctx.after.pieces_mask(chess.PAWN, chess.WHITE) | ctx.after.pieces_mask(
+        chess.PAWN, chess.BLACK)
+    on_file = chess.SquareSet(pawns & chess.BB_FILES[file_index])
+    holds = not on_file
+    return holds, {"pawns_on_file": _sq_list(on_file)}, (
+        f"Pawns on the {args[0]}-file after ply {ctx.ply}: {_sq_list(on_file)}.")
+
+
+def _p_lined_up(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``lined_up(e1 e2 e7 e8)``: occupied squares on one line, in order, nothing between."""
+    squares = [chess.parse_square(s) for s in args[0].split()]  # in the order written
+    board = ctx.after
+    figures = {"pieces": "; ".join(_piece_desc(board, s) for s in squares)}
+    if len(squares) < 2:
+        return False, figures, "a line needs at least two squares"
+    empty = [s for s in squares if board.piece_at(s) is None]
+    if empty:
+        return False, figures, f"{_sq_list(empty)} hold(s) no piece after ply {ctx.ply}."
+    for a, b in itertools.pairwise(squares):
+        if not chess.BB_RAYS[a][b]:
+            return False, figures, (f"{chess.square_name(a)} and {chess.square_name(b)} are not "
+                                    "on one rank, file or diagonal.")
+        between = chess.SquareSet(chess.between(a, b)) & chess.SquareSet(board.occupied)
+        if between:
+            return False, figures, (f"{_sq_list(between)} stand(s) between "
+                                    f"{chess.square_name(a)} and {chess.square_name(b)}.")
+    line = chess.SquareSet(chess.BB_RAYS[squares[0]][squares[1]])
+    if any(s not in line for s in squares):
+        return False, figures, "the squares are not all on one line"
+    names = [chess.square_name(s) for s in squares]
+    return True, figures, (f"{', '.join(names)} stand on one line with nothing between them "
+                           f"after ply {ctx.ply}.")
+
+
+def _p_pins(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``pins(g5, f6, e7)``: the piece on g5 pins the piece on f6 to the piece behind it on e7.
+
+    The pinner is a bishop, rook or queen whose own line runs through both; the
+    pinned piece and the one behind are the other colour, nothing stands
+    between; the piece behind is the king (an absolute pin) or worth more than
+    the pinned piece (a relative pin, 1/3/3/5/9).
+    """
+    pinner_sq, pinned_sq, behind_sq = (chess.parse_square(a) for a in args)
+    board = ctx.after
+    pinner, pinned, behind = (board.piece_at(s) for s in (pinner_sq, pinned_sq, behind_sq))
+    figures = {"pinner": _piece_desc(board, pinner_sq), "pinned": _piece_desc(board, pinned_sq),
+               "behind": _piece_desc(board, behind_sq)}
+    if pinner is None or pinned is None or behind is None:
+        return False, figures, "one of the three squares is empty"
+    if pinned.color == pinner.color or behind.color != pinned.color:
+        return False, figures, "the pinned piece and the one behind must be the other side's"
+    aligned = (pinned_sq in board.attacks(pinner_sq)
+               and bool(chess.BB_RAYS[pinner_sq][behind_sq] & chess.BB_SQUARES[pinned_sq])
+               and not chess.SquareSet(chess.between(pinned_sq, behind_sq))
+               & chess.SquareSet(board.occupied)
+               and chess.square_distance(pinner_sq, behind_sq)
+               > chess.square_distance(pinner_sq, pinned_sq))
+    slider = pinner.piece_type in (chess.BISHOP, chess.ROOK, chess.QUEEN)
+    absolute = behind.piece_type == chess.KING
+    worth_more = PIECE_VALUES[behind.piece_type] > PIECE_VALUES[pinned.piece_type]
+    holds = slider and aligned and (absolute or worth_more)
+    figures["kind"] = "absolute (to the king)" if absolute else "relative"
+    if holds:
+        return True, figures, (f"{figures['pinner'].capitalize()} pins {figures['pinned']} to "
+                               f"{figures['behind']} ({figures['kind']} pin).")
+    return False, figures, (f"{figures['pinner'].capitalize()} does not pin {figures['pinned']} "
+                            f"to {figures['behind']}.")
+
+
+def _relation(ctx: _Ctx, args: tuple[str, ...], *, same_colour: bool) -> _Outcome:
+    frm, to = chess.parse_square(args[0]), chess.parse_square(args[1])
+    board = ctx.after
+    piece, target = board.piece_at(frm), board.piece_at(to)
+    figures = {"from": _piece_desc(board, frm), "to": _piece_desc(board, to)}
+    verb = "guards" if same_colour else "attacks"
+    if piece is None:
+        return False, figures, f"{chess.square_name(frm)} is empty after ply {ctx.ply}."
+    if target is None:
+        return False, figures, f"{chess.square_name(to)} is empty after ply {ctx.ply}."
+    if (target.color == piece.color) != same_colour:
+        whose = "its own side" if same_colour else "the other side"
+        return False, figures, (f"{figures['to'].capitalize()} is not a piece of {whose}, "
+                                f"as seen from {chess.square_name(frm)}.")
+    holds = to in board.attacks(frm)
+    return holds, figures, (f"{figures['from'].capitalize()} {verb if holds else 'does not reach'} "
+                            f"{figures['to']}.")
+
+
+def _p_attacks(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``attacks(d5, e7)``: the piece on d5 attacks the other side's piece on e7."""
+    return _relation(ctx, args, same_colour=False)
+
+
+def _p_guards(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``guards(c6, d5)``: the piece on c6 defends its own side's piece on d5."""
+    return _relation(ctx, args, same_colour=True)
+
+
+def _exact_set(ctx: _Ctx, args: tuple[str, ...], *, defenders: bool) -> _Outcome:
+    square = chess.parse_square(args[0])
+    board = ctx.after
+    piece = board.piece_at(square)
+    what = "defenders" if defenders else "attackers"
+    if piece is None:
+        return False, {what: "none"}, f"{chess.square_name(square)} is empty after ply {ctx.ply}."
+    colour = piece.color if defenders else not piece.color
+    found = chess.SquareSet(board.attackers(colour, square))
+    wanted = _squares_arg(args[1])
+    holds = found == wanted
+    has = f"{what} on {_sq_list(found)}" if found else f"no {what}"
+    return holds, {what: _sq_list(found)}, (
+        f"After ply {ctx.ply}, {_piece_desc(board, square)} has {has}"
+        f"{'' if holds else f', not {_sq_list(wanted)}'}.")
+
+
+def _p_defenders(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``defenders(f6, d7 e7)``: exactly these pieces of its own side guard the piece on f6.
+
+    A pinned defender still counts, as in python-chess's ``attackers()``.
+    """
+    return _exact_set(ctx, args, defenders=True)
+
+
+def _p_attackers(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``attackers(e2, d1 e1)``: exactly these pieces of the other side attack the piece on e2."""
+    return _exact_set(ctx, args, defenders=False)
+
+
+def _p_queen_attacked(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``queen_attacked(side)``: the opponent attacks ``side``'s queen."""
+    side = ctx.side(args[0])
+    board = ctx.after
+    queens = board.pieces(chess.QUEEN, side)
+    hit = {q: chess.SquareSet(board.attackers(not side, q)) for q in queens}
+    attacked = [q for q, by in hit.items() if by]
+    figures = {"queen_on": _sq_list(queens),
+               "attacked_by": _sq_list([s for by in hit.values() for s in by])}
+    if not queens:
+        return False, figures, f"{args[0]} has no queen after ply {ctx.ply}."
+    return bool(attacked), figures, (
+        f"{args[0]}'s queen on {_sq_list(queens)} is "
+        f"{'attacked from ' + figures['attacked_by'] if attacked else 'not attacked'}.")
+
+
+def _p_out_of_reach(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``out_of_reach(d5)``: the moved piece lands where the piece on d5 does not attack."""
+    if (early := _needs_move(ctx)) is not None:
+        return early
+    source = chess.parse_square(args[0])
+    reach = ctx.after.attacks(source)
+    dest = ctx.move.to_square
+    holds = dest not in reach
+    figures = {"reach_of": _piece_desc(ctx.after, source), "reach": _sq_list(reach),
+               "landed_on": chess.square_name(dest)}
+    return holds, figures, (f"{figures['reach_of'].capitalize()} "
+                            f"{'does not reach' if holds else 'reaches'} "
+                            f"{chess.square_name(dest)}.")
+
+
+def _en_prise(board: chess.Board, square: chess.Square) -> bool:
+    """The piece on ``square`` can simply be taken: attacked, and undefended or attacked by
+    a piece worth less (the static test before any exchange is counted)."""
+    piece = board.piece_at(square)
+    if piece is None:
+        return False
+    attackers = board.attackers(not piece.color, square)
+    if not attackers:
+        return False
+    if not board.attackers(piece.color, square):
+        return True
+    value = PIECE_VALUES[piece.piece_type]
+    return any(PIECE_VALUES[board.piece_type_at(a) or chess.KING] < value for a in attackers
+               if board.piece_type_at(a) != chess.KING)
+
+
 def _p_escapes_attacker(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
-    """The piece moved at this ply lands where the piece moved one ply earlier does not attack."""
+    """The piece moved at this ply leaves the reach of the piece moved one ply earlier
+    *and* lands where it cannot simply be taken (see :func:`_en_prise`)."""
     if (early := _needs_move(ctx)) is not None:
         return early
     if ctx.ply < 2:
@@ -295,16 +537,42 @@ def _p_escapes_attacker(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
     attacker = ctx.moves[ctx.ply - 2].to_square
     reach = ctx.after.attacks(attacker)
     dest = ctx.move.to_square
-    holds = dest not in reach
-    figures = {"attacker_on": chess.square_name(attacker), "attacker_reach": _sq_list(reach),
-               "landed_on": chess.square_name(dest)}
-    reach_text = "does not reach" if holds else "still reaches"
-    return holds, figures, (f"The piece on {chess.square_name(attacker)} "
-                            f"{reach_text} {chess.square_name(dest)}.")
+    out_of_reach = dest not in reach
+    taken = _en_prise(ctx.after, dest)
+    by = chess.SquareSet(ctx.after.attackers(ctx.after.turn, dest))
+    figures = {"attacker_on": chess.square_name(attacker), "landed_on": chess.square_name(dest),
+               "attacked_there_by": _sq_list(by),
+               "defended_there_by": _sq_list(ctx.after.attackers(not ctx.after.turn, dest))}
+    holds = out_of_reach and not taken
+    if not out_of_reach:
+        why = f"the piece on {chess.square_name(attacker)} still reaches {chess.square_name(dest)}"
+    elif taken:
+        why = (f"it leaves the reach of {chess.square_name(attacker)} but lands where "
+               f"{_sq_list(by)} can simply take it")
+    else:
+        why = (f"it leaves the reach of {chess.square_name(attacker)} for a square where it "
+               "cannot simply be taken")
+    return holds, figures, why[0].upper() + why[1:] + "."
+
+
+def _settled(ctx: _Ctx) -> str | None:
+    """Why the position is in the middle of a trade, or None when it is not.
+
+    Mid-trade: the move of the ply captured on a square the side to move can
+    capture on in turn.
+    """
+    if ctx.ply < 1 or _captured(ctx) is None:
+        return None
+    dest = ctx.move.to_square
+    back = ctx.after.attackers(ctx.after.turn, dest)
+    if not back:
+        return None
+    return f"mid-trade: {_sq_list(back)} can capture on {chess.square_name(dest)} in reply"
 
 
 def _p_material_down(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
-    """``material_down(side[, ply])``: side's balance now is below its balance at ``ply``.
+    """``material_down(side[, ply])``: side's balance now is below its balance at ``ply``,
+    read only when no trade is half done (see :func:`_settled`).
 
     The default reference is two plies earlier: for a reply, the position
     just before the side's own previous move.
@@ -320,16 +588,32 @@ def _p_material_down(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
         "material_now": f"{material(ctx.after, side)} v {material(ctx.after, not side)}",
         "balance": f"{then:+d} → {now:+d}",
     }
-    return now < then, figures, (f"{args[0]}'s material balance went from {then:+d} at ply {ref} "
-                                 f"to {now:+d}.")
+    text = f"{args[0]}'s material balance went from {then:+d} at ply {ref} to {now:+d}"
+    mid = _settled(ctx)
+    if mid is not None:
+        figures["trade"] = mid
+        return False, figures, f"{text}, but that is {mid}: not counted."
+    return now < then, figures, text + "."
 
 
-def _p_in_danger(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
-    """``in_danger(side)``: behind on material, and the king zone is under fire or a piece hangs.
+def _p_material_count(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``material_count(side, own, other)``: the 1/3/3/5/9 count on the board right now,
+    a snapshot that may fall in the middle of a trade (the figures say so)."""
+    side = ctx.side(args[0])
+    own, other = material(ctx.after, side), material(ctx.after, not side)
+    holds = (own, other) == (int(args[1]), int(args[2]))
+    figures = {"material_now": f"{own} v {other}"}
+    mid = _settled(ctx)
+    if mid is not None:
+        figures["trade"] = mid
+    return holds, figures, (f"After ply {ctx.ply} {args[0]} has {own} points of material "
+                            f"against {other}{f' ({mid})' if mid else ''}.")
 
-    "Under fire": the opponent attacks at least two squares of the king zone
-    (the king's square and its neighbours).
-    """
+
+def _p_looks_vulnerable(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``looks_vulnerable(side)``: how the board looks, not what it is worth: side has less
+    material on the board, and the opponent attacks at least two squares of its king zone
+    (the king's square and its neighbours) or at least one of its pieces hangs."""
     side = ctx.side(args[0])
     board = ctx.after
     zone = king_zone(board, side)
@@ -339,8 +623,52 @@ def _p_in_danger(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
     holds = balance < 0 and (len(hit) >= 2 or bool(loose))
     figures = {"balance": f"{balance:+d}", "king_zone_attacked": _sq_list(hit),
                "hanging": _sq_list(loose)}
-    return holds, figures, (f"{args[0]} is {balance:+d} in material; the opponent hits "
-                            f"{len(hit)} king-zone square(s) and {len(loose)} piece(s) hang.")
+    return holds, figures, (f"{args[0]} is {balance:+d} in material on the board; the opponent "
+                            f"hits {len(hit)} king-zone square(s) and {len(loose)} piece(s) hang.")
+
+
+#: "In danger" by the engine's count: one pawn (100 centipawns, the unit of the engine's
+#: score) or worse from the side's own view, or a forced mate against it.
+DANGER_CP = -100
+
+
+def _p_in_danger(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """``in_danger(side)`` *(engine)*: the engine rates the position a pawn or more against side.
+
+    Only the engine's view counts, so a side that merely looks vulnerable
+    (``looks_vulnerable``) while winning is not in danger.
+    """
+    side = ctx.side(args[0])
+    ev = ctx.eval_at(ctx.ply)
+    if ev is None:
+        return None, {}, "needs an engine analysis of this position"
+    score = ev.for_side(side)
+    mate = score.mate()
+    if mate is not None:
+        holds = mate < 0 or (mate == 0 and ev.mated == side)
+    else:
+        cp = score.score()
+        holds = cp is not None and cp <= DANGER_CP
+    return holds, _eval_figures(ctx, side), (
+        f"The engine rates the position {ev.text()} (White's view): {args[0]} is "
+        f"{'in danger' if holds else 'not in danger'} (a pawn or worse against it counts).")
+
+
+def _p_blocks_check(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """The move answers a check by putting a piece between the checker and the king."""
+    if (early := _needs_move(ctx)) is not None:
+        return early
+    before, move = ctx.before, ctx.move
+    san = before.san(move)
+    king = before.king(before.turn)
+    checkers = list(before.checkers())
+    if king is None or not checkers:
+        return False, {"move": san}, f"{san} is not played out of check."
+    blocked = (len(checkers) == 1 and before.piece_type_at(move.from_square) != chess.KING
+               and move.to_square in chess.SquareSet(chess.between(checkers[0], king)))
+    figures = {"move": san, "checker": chess.square_name(checkers[0])}
+    return blocked, figures, (f"{san} {'blocks' if blocked else 'does not block'} the check from "
+                              f"{chess.square_name(checkers[0])}.")
 
 
 def _p_gives_check(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
@@ -374,7 +702,8 @@ def _eval_figures(ctx: _Ctx, side: chess.Color) -> dict[str, str]:
         figures["eval_before"] = before.text()
     if after is not None:
         figures["eval_after"] = after.text()
-        figures["win_chance_after"] = f"{50 + 50 * winning_chances(after, side):.0f}%"
+        colour = "White" if side == chess.WHITE else "Black"
+        figures["win_chance_after"] = f"{50 + 50 * winning_chances(after, side):.0f}% for {colour}"
     if ctx.analysis is not None:
         figures["engine"] = f"{ctx.analysis.engine.name}, {ctx.analysis.limit.key()}"
     return figures
@@ -406,6 +735,8 @@ def _analysed_move(ctx: _Ctx) -> tuple[PlyAnalysis, dict[str, str]] | _Outcome:
         return None, {}, "needs an engine analysis of this move"
     figures = _eval_figures(ctx, pa.mover)
     figures["win_chance_loss"] = f"{pa.verdict.win_chance_loss * 50:.0f} points"
+    if pa.best_san is not None and pa.best_san != pa.san:
+        figures["engine_best"] = pa.best_san  # the engine's choice before the move
     return pa, figures
 
 
@@ -429,8 +760,17 @@ def _p_was_blunder(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
 
 
 def _p_was_mistake(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
-    """A mistake *or worse*: the narrator's "error" covers both grades."""
-    return _judged(ctx, (Judgement.MISTAKE, Judgement.BLUNDER), "a mistake")
+    """Exactly lichess's Mistake grade; a blunder is not a mistake here (see ``was_error``)."""
+    return _judged(ctx, (Judgement.MISTAKE,), "a mistake")
+
+
+def _p_was_inaccuracy(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    return _judged(ctx, (Judgement.INACCURACY,), "an inaccuracy")
+
+
+def _p_was_error(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
+    """A mistake *or* a blunder: the narrator's word "error" covers both grades."""
+    return _judged(ctx, (Judgement.MISTAKE, Judgement.BLUNDER), "a mistake or a blunder")
 
 
 def _p_no_error(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
@@ -443,26 +783,74 @@ def _p_no_error(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
     return holds, figures, f"{pa.san}: {grade} by lichess thresholds."
 
 
+class ArgKind(enum.Enum):
+    """What a claim argument is; :meth:`ClaimKind.validate` checks each."""
+
+    SIDE = "a player key (the hero, 'opponent', 'white' or 'black')"
+    SQUARE = "a square such as d5"
+    SQUARES = "squares such as 'd7 e7', or 'none'"
+    SAN = "a move in SAN such as Nxd5"
+    FILE = "a file letter a..h"
+    INT = "a whole number"
+    OPENING = "an opening name"
+
+    def check(self, text: str) -> bool:
+        if self is ArgKind.SIDE:
+            return bool(ID_PATTERN.match(text))
+        if self is ArgKind.SQUARE:
+            return text in chess.SQUARE_NAMES
+        if self is ArgKind.SQUARES:
+            parts = text.split()
+            return text == "none" or (bool(parts) and all(p in chess.SQUARE_NAMES for p in parts))
+        if self is ArgKind.SAN:
+            return bool(_SAN.match(text))
+        if self is ArgKind.FILE:
+            return text in chess.FILE_NAMES
+        if self is ArgKind.INT:
+            return text.isdigit()
+        return text in OPENINGS
+
+
+_SAN = re.compile(r"^(?:[KQRBN]?[a-h]?[1-8]?x?[a-h][1-8](?:=[QRBN])?|O-O(?:-O)?)[+#]?$")
+
+
 class ClaimKind(enum.Enum):
     """The closed set of claims a track may make; the value is the name used in the TOML."""
 
     KNIGHT_MOVE = "knight_move"
     ROOK_MOVE = "rook_move"
     QUEEN_MOVE = "queen_move"
+    PLAYED = "played"
+    OPENING = "opening"
     CAPTURES_PAWN = "captures_pawn"
     CAPTURES_BISHOP = "captures_bishop"
+    CAPTURES_QUEEN = "captures_queen"
     QUEEN_CAPTURES_BISHOP = "queen_captures_bishop"
     ATTACKS_QUEEN = "attacks_queen"
+    ATTACKS = "attacks"
+    GUARDS = "guards"
+    ATTACKERS = "attackers"
+    DEFENDERS = "defenders"
+    PINS = "pins"
+    QUEEN_ATTACKED = "queen_attacked"
+    LINED_UP = "lined_up"
+    OPEN_FILE = "open_file"
     TOWARD_CENTRE = "toward_centre"
+    OUT_OF_REACH = "out_of_reach"
     ESCAPES_ATTACKER = "escapes_attacker"
+    MATERIAL_COUNT = "material_count"
     MATERIAL_DOWN = "material_down"
+    LOOKS_VULNERABLE = "looks_vulnerable"
     IN_DANGER = "in_danger"
+    BLOCKS_CHECK = "blocks_check"
     GIVES_CHECK = "gives_check"
     GAME_ENDS = "game_ends"
     WINS = "wins"
     DECISIVE_FOR = "decisive_for"
     WAS_BLUNDER = "was_blunder"
     WAS_MISTAKE = "was_mistake"
+    WAS_INACCURACY = "was_inaccuracy"
+    WAS_ERROR = "was_error"
     NO_ERROR = "no_error"
 
     @property
@@ -487,50 +875,112 @@ class ClaimKind(enum.Enum):
                     else f"{spec.min_args} to {spec.max_args}")
             raise ValueError(f"claim {claim.name!r} takes {want} argument(s), "
                              f"got {len(claim.args)}")
-        if spec.sided and claim.args:
-            side = claim.args[0]
-            if not ID_PATTERN.match(side):
-                raise ValueError(f"claim {claim.text()!r}: {side!r} is not a player key")
-        if kind is ClaimKind.MATERIAL_DOWN and len(claim.args) == 2 and not claim.args[1].isdigit():
-            raise ValueError(f"claim {claim.text()!r}: the reference ply must be a number")
+        for i, (arg, arg_kind) in enumerate(zip(claim.args, spec.arg_kinds, strict=False)):
+            if not arg_kind.check(arg):
+                if arg_kind is ArgKind.SIDE:
+                    raise ValueError(f"claim {claim.text()!r}: {arg!r} is not a player key")
+                if arg_kind is ArgKind.INT and kind is ClaimKind.MATERIAL_DOWN:
+                    raise ValueError(f"claim {claim.text()!r}: the reference ply must be a number")
+                raise ValueError(f"claim {claim.text()!r}: argument {i + 1} {arg!r} is not "
+                                 f"{arg_kind.value}")
         return kind
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimSpec:
-    """One kind of claim: how it is written and how it is checked."""
+    """One kind of claim: how it is written, how it is checked and how it reads.
+
+    ``says`` is the claim in plain English for the claim table; ``{0}``, ``{1}``
+    ... are its arguments (:mod:`chessapp.story.readable` fills them).
+    """
 
     predicate: _Predicate
-    min_args: int = 0
-    max_args: int = 0
-    sided: bool = False  # the first argument names a player (``lev``, ``opponent``, ``white``)
+    says: str
+    arg_kinds: tuple[ArgKind, ...] = ()
+    optional: int = 0  # how many of the trailing arguments may be left out
     needs_engine: bool = False  # answers ``None`` without an analysis
+
+    @property
+    def min_args(self) -> int:
+        return len(self.arg_kinds) - self.optional
+
+    @property
+    def max_args(self) -> int:
+        return len(self.arg_kinds)
+
+    @property
+    def sided(self) -> bool:
+        """The first argument names a player (``lev``, ``opponent``, ``white``)."""
+        return bool(self.arg_kinds) and self.arg_kinds[0] is ArgKind.SIDE
 
 
 def _fixed(fn: _Predicate, *args: str) -> _Predicate:
     return lambda ctx, _args: fn(ctx, args)
 
 
+_SIDE, _SQ, _SQS = ArgKind.SIDE, ArgKind.SQUARE, ArgKind.SQUARES
+
 #: The one table of claim kinds.
 CLAIM_SPECS: Mapping[ClaimKind, ClaimSpec] = {
-    ClaimKind.KNIGHT_MOVE: ClaimSpec(_fixed(_p_moves, "knight")),
-    ClaimKind.ROOK_MOVE: ClaimSpec(_fixed(_p_moves, "rook")),
-    ClaimKind.QUEEN_MOVE: ClaimSpec(_fixed(_p_moves, "queen")),
-    ClaimKind.CAPTURES_PAWN: ClaimSpec(_fixed(_p_captures, "pawn")),
-    ClaimKind.CAPTURES_BISHOP: ClaimSpec(_fixed(_p_captures, "bishop")),
-    ClaimKind.QUEEN_CAPTURES_BISHOP: ClaimSpec(_p_queen_captures_bishop),
-    ClaimKind.ATTACKS_QUEEN: ClaimSpec(_p_attacks_queen),
-    ClaimKind.TOWARD_CENTRE: ClaimSpec(_p_toward_centre),
-    ClaimKind.ESCAPES_ATTACKER: ClaimSpec(_p_escapes_attacker),
-    ClaimKind.MATERIAL_DOWN: ClaimSpec(_p_material_down, 1, 2, sided=True),
-    ClaimKind.IN_DANGER: ClaimSpec(_p_in_danger, 1, 1, sided=True),
-    ClaimKind.GIVES_CHECK: ClaimSpec(_p_gives_check),
-    ClaimKind.GAME_ENDS: ClaimSpec(_p_game_ends),
-    ClaimKind.WINS: ClaimSpec(_p_wins, 1, 1, sided=True),
-    ClaimKind.DECISIVE_FOR: ClaimSpec(_p_decisive_for, 1, 1, sided=True, needs_engine=True),
-    ClaimKind.WAS_BLUNDER: ClaimSpec(_p_was_blunder, needs_engine=True),
-    ClaimKind.WAS_MISTAKE: ClaimSpec(_p_was_mistake, needs_engine=True),
-    ClaimKind.NO_ERROR: ClaimSpec(_p_no_error, needs_engine=True),
+    ClaimKind.KNIGHT_MOVE: ClaimSpec(_fixed(_p_moves, "knight"), "a knight moves"),
+    ClaimKind.ROOK_MOVE: ClaimSpec(_fixed(_p_moves, "rook"), "a rook moves"),
+    ClaimKind.QUEEN_MOVE: ClaimSpec(_fixed(_p_moves, "queen"), "the queen moves"),
+    ClaimKind.PLAYED: ClaimSpec(_p_played, "the move is {0}", (ArgKind.SAN,)),
+    ClaimKind.OPENING: ClaimSpec(_p_opening, "the opening is the {0}", (ArgKind.OPENING,)),
+    ClaimKind.CAPTURES_PAWN: ClaimSpec(_fixed(_p_captures, "pawn"), "the move takes a pawn"),
+    ClaimKind.CAPTURES_BISHOP: ClaimSpec(_fixed(_p_captures, "bishop"),
+                                         "the move takes a bishop"),
+    ClaimKind.CAPTURES_QUEEN: ClaimSpec(_fixed(_p_captures, "queen"), "the move takes a queen"),
+    ClaimKind.QUEEN_CAPTURES_BISHOP: ClaimSpec(_p_queen_captures_bishop,
+                                               "a queen takes a bishop"),
+    ClaimKind.ATTACKS_QUEEN: ClaimSpec(_p_attacks_queen,
+                                       "the piece that moved attacks the other queen"),
+    ClaimKind.ATTACKS: ClaimSpec(_p_attacks, "the piece on {0} attacks the piece on {1}",
+                                 (_SQ, _SQ)),
+    ClaimKind.GUARDS: ClaimSpec(_p_guards, "the piece on {0} guards the piece on {1}",
+                                (_SQ, _SQ)),
+    ClaimKind.ATTACKERS: ClaimSpec(_p_attackers,
+                                   "the piece on {0} is attacked from {1} and nowhere else",
+                                   (_SQ, _SQS)),
+    ClaimKind.DEFENDERS: ClaimSpec(_p_defenders,
+                                   "the piece on {0} is guarded from {1} and nowhere else",
+                                   (_SQ, _SQS)),
+    ClaimKind.PINS: ClaimSpec(_p_pins, "the piece on {0} pins the piece on {1} to the one on {2}",
+                              (_SQ, _SQ, _SQ)),
+    ClaimKind.QUEEN_ATTACKED: ClaimSpec(_p_queen_attacked, "{0}'s queen is attacked", (_SIDE,)),
+    ClaimKind.LINED_UP: ClaimSpec(_p_lined_up, "{0} stand in one line with nothing between",
+                                  (_SQS,)),
+    ClaimKind.OPEN_FILE: ClaimSpec(_p_open_file, "the {0}-file has no pawns on it",
+                                   (ArgKind.FILE,)),
+    ClaimKind.TOWARD_CENTRE: ClaimSpec(_p_toward_centre, "the piece moves toward the centre"),
+    ClaimKind.OUT_OF_REACH: ClaimSpec(_p_out_of_reach,
+                                      "the piece lands where the piece on {0} cannot reach it",
+                                      (_SQ,)),
+    ClaimKind.ESCAPES_ATTACKER: ClaimSpec(
+        _p_escapes_attacker, "the attacked piece gets away to a square where it is safe"),
+    ClaimKind.MATERIAL_COUNT: ClaimSpec(_p_material_count,
+                                        "{0} has {1} points of material against {2}",
+                                        (_SIDE, ArgKind.INT, ArgKind.INT)),
+    ClaimKind.MATERIAL_DOWN: ClaimSpec(_p_material_down,
+                                       "{0} has lost material, once any trade is complete",
+                                       (_SIDE, ArgKind.INT), optional=1),
+    ClaimKind.LOOKS_VULNERABLE: ClaimSpec(_p_looks_vulnerable,
+                                          "{0} looks vulnerable on the board", (_SIDE,)),
+    ClaimKind.IN_DANGER: ClaimSpec(_p_in_danger, "{0} is in danger by the engine's count",
+                                   (_SIDE,), needs_engine=True),
+    ClaimKind.BLOCKS_CHECK: ClaimSpec(_p_blocks_check, "the move blocks a check"),
+    ClaimKind.GIVES_CHECK: ClaimSpec(_p_gives_check, "the move gives check"),
+    ClaimKind.GAME_ENDS: ClaimSpec(_p_game_ends, "it is the last move of the game"),
+    ClaimKind.WINS: ClaimSpec(_p_wins, "{0} wins the game", (_SIDE,)),
+    ClaimKind.DECISIVE_FOR: ClaimSpec(_p_decisive_for, "the position is decisive for {0}",
+                                      (_SIDE,), needs_engine=True),
+    ClaimKind.WAS_BLUNDER: ClaimSpec(_p_was_blunder, "the move is a blunder", needs_engine=True),
+    ClaimKind.WAS_MISTAKE: ClaimSpec(_p_was_mistake, "the move is a mistake", needs_engine=True),
+    ClaimKind.WAS_INACCURACY: ClaimSpec(_p_was_inaccuracy, "the move is an inaccuracy",
+                                        needs_engine=True),
+    ClaimKind.WAS_ERROR: ClaimSpec(_p_was_error, "the move is a mistake or a blunder",
+                                   needs_engine=True),
+    ClaimKind.NO_ERROR: ClaimSpec(_p_no_error, "the move is no mistake", needs_engine=True),
 }
 
 
@@ -558,8 +1008,8 @@ def _check_side_args(ctx: _Ctx, claim: Claim) -> None:
 
 def check_claim(claim: Claim, game: chess.pgn.Game, ply: int, analysis: GameAnalysis | None,
                 track: StoryTrack, *, segment_id: str = "") -> ClaimResult:
-    """Evaluate one claim about the move of ``ply`` (and the position after it)."""
-    ctx = _context(track, game, analysis, ply)
+    """Evaluate one claim about the move of ``ply`` (or of ``claim.at``) and the position after."""
+    ctx = _context(track, game, analysis, ply if claim.at is None else claim.at)
     return _run(ctx, claim, segment_id)
 
 
@@ -579,9 +1029,43 @@ def check_context(track: StoryTrack, game: chess.pgn.Game,
     _context(track, game, analysis, 0)
 
 
+def misplaced_arrows(track: StoryTrack, game: chess.pgn.Game) -> list[str]:
+    """Every story arrow that does not start on a piece of the right side at its ply.
+
+    The brushes say whose piece an arrow starts from: green (``G``) the
+    hero's, red (``R``) the opponent's; yellow and blue any piece. Circles may
+    mark any square.
+    """
+    ctx = _context(track, game, None, 0)
+    problems = []
+    for seg in track.segments:
+        for ply in seg.plies:
+            if ply >= len(ctx.boards):
+                continue
+            board = ctx.boards[ply]
+            for shape in seg.shapes_for(ply):
+                if shape.is_circle:
+                    continue
+                where = f"{seg.id}, ply {ply}: arrow {shape.pgn()}"
+                piece = board.piece_at(shape.orig)
+                if piece is None:
+                    problems.append(f"{where} starts on the empty square "
+                                    f"{chess.square_name(shape.orig)}")
+                elif shape.brush is Brush.GREEN and piece.color != ctx.hero:
+                    problems.append(f"{where} is green but starts on the opponent's "
+                                    f"{chess.piece_name(piece.piece_type)}")
+                elif shape.brush is Brush.RED and piece.color == ctx.hero:
+                    problems.append(f"{where} is red but starts on {track.hero}'s "
+                                    f"{chess.piece_name(piece.piece_type)}")
+    return problems
+
+
 def check_track(track: StoryTrack, game: chess.pgn.Game,
                 analysis: GameAnalysis | None) -> list[ClaimResult]:
-    """Every claim of every segment, evaluated at the segment's last ply, in track order."""
+    """Every claim of every segment, in track order.
+
+    A claim is evaluated at its own ply (``@N``) or else at the segment's last ply.
+    """
     plies = len(list(game.mainline_moves()))
     if track.last_ply > plies:
         raise StoryError(f"segments: the track runs to ply {track.last_ply} but the game has "
@@ -589,8 +1073,9 @@ def check_track(track: StoryTrack, game: chess.pgn.Game,
     base = _context(track, game, analysis, 0)
     results = []
     for seg in track.segments:
-        ctx = _Ctx(base.track, base.game, base.boards, base.moves, seg.claim_ply, base.hero,
-                   base.analysis)
         for claim in seg.claims:
+            ply = seg.claim_ply if claim.at is None else claim.at
+            ctx = _Ctx(base.track, base.game, base.boards, base.moves, ply, base.hero,
+                       base.analysis)
             results.append(_run(ctx, claim, seg.id))
     return results

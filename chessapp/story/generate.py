@@ -104,6 +104,8 @@ def _judgement_claim(p: PlyAnalysis) -> tuple[str, ...]:
         return ("was_blunder",)
     if p.judgement is Judgement.MISTAKE:
         return ("was_mistake",)
+    if p.judgement is Judgement.INACCURACY:
+        return ("was_inaccuracy",)
     return ("no_error",)
 
 
@@ -114,25 +116,23 @@ def _plan(game: chess.pgn.Game, analysis: GameAnalysis) -> list[_Moment]:
     keys = [(ply, kind) for ply, kind in _key_plies(analysis) if ply < last]
     # The opening runs to the first turning point, or OPENING_PLIES when that comes later.
     opening_end = min(OPENING_PLIES, last - 1, *(ply - 1 for ply, _ in keys[:1]))
-    moments = [_Moment(0, opening_end, "opening", _quiet_claims(analysis, opening_end))]
+    moments = [_Moment(0, opening_end, "opening", _played_claims(analysis, 0, opening_end))]
     start = opening_end + 1
     for ply, kind in keys:
         if ply - 1 >= start:
-            moments.append(_Moment(start, ply - 1, "quiet", _quiet_claims(analysis, ply - 1)))
+            moments.append(_Moment(start, ply - 1, "quiet",
+                                   _played_claims(analysis, start, ply - 1)))
         moments.append(_Moment(ply, ply, kind, _key_claims(analysis.plies[ply - 1])))
         start = ply + 1
     if last - 1 >= start:
-        moments.append(_Moment(start, last - 1, "quiet", _quiet_claims(analysis, last - 1)))
+        moments.append(_Moment(start, last - 1, "quiet",
+                               _played_claims(analysis, start, last - 1)))
         start = last
     final = analysis.plies[last - 1]
     moments.append(_Moment(start, last, "finish", (
         "game_ends", "gives_check", "wins(white)", "wins(black)",
         *(_judgement_claim(final) if final.judgement else ()))))
     return moments
-
-
-def _quiet_claims(analysis: GameAnalysis, ply: int) -> tuple[str, ...]:
-    return () if ply < 1 else _judgement_claim(analysis.plies[ply - 1])
 
 
 def _key_claims(p: PlyAnalysis) -> tuple[str, ...]:
@@ -158,16 +158,15 @@ def _sentence(result: ClaimResult, p: PlyAnalysis | None, label: str,
     name = result.claim.split("(")[0]
     mover = "" if p is None else _side_name(p.mover, headers)
     evals = f"{f.get('eval_before', '?')} to {f.get('eval_after', '?')}"
-    best = "" if p is None or p.best_san is None or p.best_san == p.san else (
-        f" {p.best_san} was the engine's choice.")
+    best = f" {f['engine_best']} was the engine's choice." if "engine_best" in f else ""
     if name == "was_blunder":
         return f"{label} by {mover} is a blunder: the engine's eval goes from {evals}.{best}"
     if name == "was_mistake":
         return f"{label} by {mover} is a mistake: the eval goes from {evals}.{best}"
+    if name == "was_inaccuracy":
+        return (f"{label} by {mover} is an inaccuracy, no worse: the eval goes from "
+                f"{evals}.{best}")
     if name == "no_error":
-        if p is not None and p.judgement is Judgement.INACCURACY:
-            return (f"{label} by {mover} is an inaccuracy, no worse: the eval goes from "
-                    f"{evals}.{best}")
         return None  # a quiet move needs no sentence of its own
     if name == "gives_check":
         return f"{label} gives check."
@@ -192,14 +191,35 @@ _KIND_OPENERS = {
 }
 
 
-def _moves_text(game_start: chess.Board, sans: Sequence[str], first_ply: int) -> str:
-    """Movetext as a person writes it: ``6. Be2 c6 7. Nf3``, or ``6… c6 7. Nf3`` from Black."""
+#: A quiet stretch lists at most its last this many moves (each one a checked claim).
+LISTED_MOVES = OPENING_PLIES
+
+
+def _listed(first: int, last: int) -> range:
+    """The plies whose moves a stretch [first, last] lists (the last LISTED_MOVES of them)."""
+    return range(max(first, 1, last - LISTED_MOVES + 1), last + 1)
+
+
+def _played_claims(analysis: GameAnalysis, first: int, last: int) -> tuple[str, ...]:
+    return tuple(f"played({analysis.plies[p - 1].san})@{p}" for p in _listed(first, last))
+
+
+def _moves_text(game_start: chess.Board, analysis: GameAnalysis, first: int, last: int) -> str:
+    """Movetext as a person writes it (``6. Be2 c6 7. Nf3``), each move a tagged fact."""
     start = start_ply(game_start)
-    words = []
-    for i, san in enumerate(sans):
-        white = (start + first_ply + i) % 2 == 1
-        words.append(move_label(first_ply + i, san, start=start) if white or i == 0 else san)
+    plies = _listed(first, last)
+    words = ["…"] if plies and plies[0] > max(first, 1) else []
+    for i, ply in enumerate(plies):
+        san = analysis.plies[ply - 1].san
+        white = (start + ply) % 2 == 1
+        shown = move_label(ply, san, start=start) if white or i == 0 else san
+        words.append(_tag(shown, f"played({san})@{ply}"))
     return " ".join(words)
+
+
+def _tag(text: str, claim: str) -> str:
+    """``text`` as a fact resting on ``claim`` (docs/story-format.md, fact tags)."""
+    return f"[{text}](claim: {claim})"
 
 
 def _narration(moment: _Moment, held: list[ClaimResult], analysis: GameAnalysis,
@@ -209,22 +229,30 @@ def _narration(moment: _Moment, held: list[ClaimResult], analysis: GameAnalysis,
     label = "" if p is None else move_label(p.ply, p.san, start=start)
     sentences: list[str] = []
     if moment.kind == "opening":
-        sans = [q.san for q in analysis.plies[: moment.last]]
         sentences.append(f"{_side_name(chess.WHITE, headers)} and "
                          f"{_side_name(chess.BLACK, headers)} begin: "
-                         f"{_moves_text(board, sans, 1)}." if sans else "The game begins.")
+                         f"{_moves_text(board, analysis, 1, moment.last)}."
+                         if moment.last else "The game begins.")
     elif moment.kind == "quiet":
-        sans = [q.san for q in analysis.plies[moment.first - 1: moment.last]]
-        sentences.append(f"Play goes on: {_moves_text(board, sans, moment.first)}.")
-    elif moment.kind in _KIND_OPENERS and any(
-            r.claim in ("was_blunder", "was_mistake", "no_error") for r in held):
+        sentences.append(
+            f"Play goes on: {_moves_text(board, analysis, moment.first, moment.last)}.")
+    judgement = next((r for r in held if r.claim in JUDGEMENT_CLAIMS), None)
+    if moment.kind in _KIND_OPENERS and judgement is not None:
         # The opener restates what the judgement claim's figures say (a loss, a win slipping).
-        sentences.append(_KIND_OPENERS[moment.kind])
+        sentences.append(_tag(_KIND_OPENERS[moment.kind], judgement.claim))
     for result in held:
         text = _sentence(result, p, label, headers)
         if text is not None:
-            sentences.append(text)
+            sentences.append(_tag(text, result.claim))
     return " ".join(sentences) if sentences else f"{label or 'The start'}."
+
+
+#: The claims that carry a move's judgement (one per turning point).
+JUDGEMENT_CLAIMS = ("was_blunder", "was_mistake", "was_inaccuracy")
+
+
+def _cites(text: str, claim: str) -> bool:
+    return f"(claim: {claim})" in text
 
 
 def _act_of(kind: str) -> str:
@@ -300,10 +328,12 @@ def generate_story(game: chess.pgn.Game, analysis: GameAnalysis, *,
     for r in results:
         if r.holds:
             held_by_segment.setdefault(r.segment_id, []).append(r)
-    # Pass 2: only claims that held, and one sentence from each.
-    kept = [[r.claim for r in held_by_segment.get(f"s{i + 1}", [])] for i in range(len(moments))]
+    # Pass 2: only claims that held, one tagged sentence from each; a segment lists exactly
+    # the claims its text cites.
     narrations = [_narration(m, held_by_segment.get(f"s{i + 1}", []), analysis, board,
                              game.headers) for i, m in enumerate(moments)]
+    kept = [[r.claim for r in held_by_segment.get(f"s{i + 1}", []) if _cites(text, r.claim)]
+            for i, text in enumerate(narrations)]
     data = _track_data(game, analysis, moments, kept, narrations, hero)
     text = ("# A story generated by Café 1913 from the engine's analysis. Edit it freely;\n"
             "# the format is docs/story-format.md, and every claim is checked on load.\n\n"

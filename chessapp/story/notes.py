@@ -64,6 +64,12 @@ def _fill(template: str, track: StoryTrack, game: chess.pgn.Game, analysis: Game
     return PLACEHOLDER.sub(sub, template)
 
 
+def fill_template(template: str, track: StoryTrack, game: chess.pgn.Game,
+                  analysis: GameAnalysis) -> str:
+    """Any text with ``{segment.field}`` placeholders, filled from ``analysis``."""
+    return _fill(template, track, game, analysis)
+
+
 def segment_engine_note(track: StoryTrack, segment: Segment, game: chess.pgn.Game,
                         analysis: GameAnalysis | None) -> str | None:
     """The segment's ``engine_note`` with its numbers filled in; None without a note or analysis."""

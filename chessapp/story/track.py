@@ -8,7 +8,11 @@ path, e.g. ``segments[2].plies: ...``.
 Plies follow the rest of the app: ply N is the position after N half-moves
 (ply 0 is the start) and "the move of ply N" is the N-th half-move. A
 segment's claims are evaluated at its *last* ply, i.e. about the move that
-produced that position; :mod:`chessapp.story.claims` checks them.
+produced that position, unless a claim names its own ply (``played(Nc3)@7``);
+:mod:`chessapp.story.claims` checks them. The text states facts only inside
+fact tags, ``[shown text](claim: a; b)``, each citing claims of its segment
+(:class:`Fact`, :func:`untagged_mentions`). Shapes belong to their ply
+(``shapes_at``), with the segment's ``shapes`` as the default.
 """
 
 from __future__ import annotations
@@ -34,6 +38,28 @@ log = logging.getLogger(__name__)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 #: Placeholders in engine notes: ``{b2.eval_after}`` = field ``eval_after`` of segment ``b2``.
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_-]*)\.([a-z_]+)\}")
+
+#: A fact tag, ``[shown text](claim: a; b)``; a claim may hold one level of parentheses.
+#: The ``claim:`` prefix keeps ordinary brackets and Markdown-looking text plain text.
+FACT_TAG = re.compile(r"\[([^\[\]]+)\]\(claim:\s*((?:[^()\[\]]|\([^()]*\))+)\)")
+#: The segment fields that may hold fact tags.
+FACT_FIELDS = ("narration", "metaphor", "engine_note")
+
+#: What counts as stating a chess fact: a square or a move in SAN, a file, or a word for a
+#: relation between pieces, the material or the verdict. Each must sit inside a fact tag
+#: (see :func:`untagged_mentions`). "Winning chances" is the lichess figure the notes fill
+#: in from the analysis, not a claim about the position.
+MENTION = re.compile(
+    r"(?<![A-Za-z0-9])(?:[KQRBN]?[a-h]?[1-8]?x?[a-h][1-8](?:=[QRBN])?[+#]?|O-O(?:-O)?)"
+    r"(?![A-Za-z0-9])"
+    r"|\b[a-h]-file\b"
+    r"|\b(?:attack\w*|guard\w*|defen[cds]\w*|undefended|protect\w*|unprotected|pin|pins|"
+    r"pinned|pinning|check|checks|checked|checking|checkmate\w*|mate|threat\w*|hang\w*|"
+    r"en prise|captur\w*|recaptur\w*|take|takes|took|taken|taking|snaps?|block\w*|fork\w*|"
+    r"skewer\w*|x-ray\w*|lined up|material|exchange\w*|trade\w*|blunder\w*|mistake\w*|"
+    r"inaccura\w*|error\w*|decisive\w*|winning(?! chances)|reach)\b",
+    re.IGNORECASE,
+)
 
 #: Fields a note placeholder may use, ``{segment_id.field}``; chessapp.story.notes fills them.
 NOTE_FIELDS: frozenset[str] = frozenset({
@@ -64,6 +90,21 @@ class Act:
 
 
 @dataclass(frozen=True, slots=True)
+class Fact:
+    """A stretch of a segment's text tagged with the claims it rests on.
+
+    Written ``[shown text](claim: a; b)`` in the TOML; the page shows only
+    ``text``. ``start``/``end`` index the rendered (plain) text of ``field``.
+    """
+
+    field: str  # "narration", "metaphor" or "engine_note"
+    text: str
+    claims: tuple[Claim, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     id: str
     act: str
@@ -76,6 +117,15 @@ class Segment:
     shapes: tuple[Shape, ...]
     claims: tuple[Claim, ...]
     engine_note: str | None = None
+    facts: tuple[Fact, ...] = ()  # the tagged facts of narration, metaphor and engine note
+    shapes_at: tuple[tuple[int, tuple[Shape, ...]], ...] = ()  # (ply, shapes) overrides
+
+    def shapes_for(self, ply: int) -> tuple[Shape, ...]:
+        """The shapes shown at ``ply``: its own (``shapes_at``) if given, else ``shapes``."""
+        for at, shapes in self.shapes_at:
+            if at == ply:
+                return shapes
+        return self.shapes if ply in self.plies else ()
 
     @property
     def plies(self) -> range:
@@ -93,6 +143,8 @@ class TimelineEvent:
     place: str
     title: str
     segment: str | None = None  # the segment (beat) this event is linked to
+    beat: str | None = None  # what the linked moment of that segment is called
+    act: str | None = None  # or: the act whose passages this event spans (a bracket)
 
 
 
@@ -245,7 +297,7 @@ def _build_track(data: Mapping[str, Any], source: str) -> StoryTrack:
                        "cover consecutive plies from 0, in order")
         previous = seg.last_ply
     timeline = tuple(
-        _build_event(t, f"timeline[{i}]", set(seg_ids))
+        _build_event(t, f"timeline[{i}]", set(seg_ids), set(act_ids))
         for i, t in enumerate(_tables(data, "timeline", required=False))
     )
     reading: tuple[str, ...] = ()
@@ -310,14 +362,8 @@ def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segmen
     first, last = _plies(t.get("plies"), f"{path}.plies")
     narration = _req(t, "narration", path)
     metaphor = _str(t, "metaphor", path, required=False) or ""
-    shapes = _list_of_str(t, "shapes", path)
-    parsed_shapes: list[Shape] = []
-    for j, text in enumerate(shapes):
-        try:
-            parsed_shapes.append(Shape.parse(text))
-        except ValueError as exc:
-            raise _err(f"{path}.shapes[{j}]",
-                       f"{text!r} is not a shape like 'Gg1f3' (arrow) or 'Rd5' (circle)") from exc
+    parsed_shapes = _shapes(_list_of_str(t, "shapes", path), f"{path}.shapes")
+    shapes_at = _shapes_at(t.get("shapes_at"), f"{path}.shapes_at", first, last)
     claims: list[Claim] = []
     for j, text in enumerate(_list_of_str(t, "claims", path)):
         try:
@@ -325,14 +371,97 @@ def _build_segment(t: Mapping[str, Any], path: str, act_ids: set[str]) -> Segmen
             ClaimKind.validate(claim)
         except ValueError as exc:
             raise _err(f"{path}.claims[{j}]", str(exc)) from exc
+        # A passage speaks about its own moves and the position it starts from.
+        if claim.at is not None and not max(0, first - 1) <= claim.at <= last:
+            raise _err(f"{path}.claims[{j}]",
+                       f"{claim.text()!r} is about ply {claim.at}, outside this segment's plies "
+                       f"{max(0, first - 1)}..{last} (its first ply - 1 to its last)")
         claims.append(claim)
+    facts: list[Fact] = []
+    narration = _render_facts(narration, "narration", path, claims, facts)
+    metaphor = _render_facts(metaphor, "metaphor", path, claims, facts)
+    note = _str(t, "engine_note", path, required=False)
+    if note is not None:
+        note = _render_facts(note, "engine_note", path, claims, facts)
     return Segment(
         id=seg_id, act=act, date=_date(t, "date", path, required=False),
         place=_req(t, "place", path),
         narration=narration, first_ply=first, last_ply=last, metaphor=metaphor,
-        shapes=tuple(parsed_shapes), claims=tuple(claims),
-        engine_note=_str(t, "engine_note", path, required=False),
+        shapes=tuple(parsed_shapes), claims=tuple(claims), engine_note=note,
+        facts=tuple(facts), shapes_at=shapes_at,
     )
+
+
+def _shapes(texts: list[str], path: str) -> tuple[Shape, ...]:
+    parsed: list[Shape] = []
+    for j, text in enumerate(texts):
+        try:
+            parsed.append(Shape.parse(text))
+        except ValueError as exc:
+            raise _err(f"{path}[{j}]",
+                       f"{text!r} is not a shape like 'Gg1f3' (arrow) or 'Rd5' (circle)") from exc
+    return tuple(parsed)
+
+
+def _shapes_at(value: Any, path: str, first: int, last: int
+               ) -> tuple[tuple[int, tuple[Shape, ...]], ...]:
+    """``shapes_at = {21 = ["Gd5e7"], 22 = []}``: shapes of single plies, in ply order."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise _err(path, "must be a table of ply = [shapes], e.g. {21 = [\"Gd5e7\"]}")
+    out: list[tuple[int, tuple[Shape, ...]]] = []
+    for key, texts in value.items():
+        if not key.isdigit():
+            raise _err(f"{path}.{key}", "the key must be a ply number")
+        ply = int(key)
+        if not first <= ply <= last:
+            raise _err(f"{path}.{key}",
+                       f"ply {ply} is outside this segment's plies {first}..{last}")
+        if not isinstance(texts, list) or not all(isinstance(x, str) for x in texts):
+            raise _err(f"{path}.{key}", "must be an array of strings")
+        out.append((ply, _shapes(texts, f"{path}.{key}")))
+    return tuple(sorted(out))
+
+
+def _render_facts(text: str, field: str, path: str, claims: list[Claim],
+                  facts: list[Fact]) -> str:
+    """``text`` with its fact tags replaced by their shown text; the facts go to ``facts``.
+
+    Every claim a tag cites must be one of the segment's ``claims``, so that
+    :func:`~chessapp.story.claims.check_track` checks it.
+    """
+    parts: list[str] = []
+    length = pos = 0
+    for match in FACT_TAG.finditer(text):
+        before = text[pos:match.start()]
+        parts.append(before)
+        length += len(before)
+        shown = match.group(1)
+        cited: list[Claim] = []
+        for raw in match.group(2).split(";"):
+            try:
+                claim = Claim.parse(raw)
+                ClaimKind.validate(claim)
+            except ValueError as exc:
+                raise _err(f"{path}.{field}", f"fact {shown!r}: {exc}") from exc
+            if claim not in claims:
+                raise _err(f"{path}.{field}",
+                           f"fact {shown!r} cites {claim.text()!r}, which is not in "
+                           f"{path}.claims")
+            cited.append(claim)
+        facts.append(Fact(field, shown, tuple(cited), length, length + len(shown)))
+        parts.append(shown)
+        length += len(shown)
+        pos = match.end()
+    parts.append(text[pos:])
+    plain = "".join(parts)
+    if "(claim:" in plain:
+        at = plain.index("(claim:")
+        raise _err(f"{path}.{field}",
+                   f"malformed fact tag near {plain[max(0, at - 20):at + 20]!r}: a fact is "
+                   "written [shown text](claim: a; b)")
+    return plain
 
 
 def _plies(value: Any, path: str) -> tuple[int, int]:
@@ -362,12 +491,22 @@ def _list_of_str(t: Mapping[str, Any], key: str, path: str) -> list[str]:
     return value
 
 
-def _build_event(t: Mapping[str, Any], path: str, seg_ids: set[str]) -> TimelineEvent:
+def _build_event(t: Mapping[str, Any], path: str, seg_ids: set[str],
+                 act_ids: set[str]) -> TimelineEvent:
     segment = _str(t, "segment", path, required=False)
     if segment is not None and segment not in seg_ids:
         raise _err(f"{path}.segment", f"unknown segment {segment!r}")
+    beat = _str(t, "beat", path, required=False)
+    if beat is not None and segment is None:
+        raise _err(f"{path}.beat", "names the moment of a segment: give 'segment' too")
+    act = _str(t, "act", path, required=False)
+    if act is not None:
+        if act not in act_ids:
+            raise _err(f"{path}.act", f"unknown act {act!r}")
+        if segment is not None:
+            raise _err(f"{path}.act", "an event links one segment or spans one act, not both")
     return TimelineEvent(date=_date(t, "date", path), place=_req(t, "place", path),
-                         title=_req(t, "title", path), segment=segment)
+                         title=_req(t, "title", path), segment=segment, beat=beat, act=act)
 
 
 def _check_template(text: str, path: str, seg_ids: set[str]) -> None:
@@ -399,10 +538,32 @@ def narration_by_ply(track: StoryTrack) -> dict[int, str]:
 
 
 def shapes_by_ply(track: StoryTrack) -> dict[int, tuple[Shape, ...]]:
-    """Every ply of every segment with shapes, so the board shows them throughout the segment."""
+    """The shapes of every ply that has any: the ply's own (``shapes_at``), else its segment's.
+
+    A ply whose ``shapes_at`` entry is empty is left out: no shapes there.
+    """
     out: dict[int, tuple[Shape, ...]] = {}
     for seg in track.segments:
-        if seg.shapes:
-            for ply in seg.plies:
-                out[ply] = seg.shapes
+        for ply in seg.plies:
+            if shapes := seg.shapes_for(ply):
+                out[ply] = shapes
     return out
+
+
+def untagged_mentions(segment: Segment) -> list[tuple[str, str]]:
+    """``(field, words)`` for every chess mention (:data:`MENTION`) outside a fact tag.
+
+    The café track has none: a test holds every square, move and piece
+    relation its text names to a claim that checks it. Placeholders such as
+    ``{b2.san}`` are filled from the analysis and are not counted.
+    """
+    found: list[tuple[str, str]] = []
+    for field in FACT_FIELDS:
+        text = getattr(segment, field) or ""
+        spans = [(f.start, f.end) for f in segment.facts if f.field == field]
+        text = PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
+        for match in MENTION.finditer(text):
+            inside = any(a <= match.start() and match.end() <= b for a, b in spans)
+            if not inside:
+                found.append((field, match.group(0)))
+    return found

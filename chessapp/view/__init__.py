@@ -1,5 +1,6 @@
 """What a page shows, as plain data.
 
 replay (per-ply records, the cursor), svg (the one board renderer), charts, cafe
-(the café view) and analysis (the analysis page's controller).
+(the café view), metaphor (the game-against-history picture) and analysis (the
+analysis page's controller).
 """
