@@ -34,7 +34,8 @@ def game() -> chess.pgn.Game:
 
 
 def test_node_at(game: chess.pgn.Game) -> None:
-    assert node_at(game, (0, 1, 1)).san() == "c3"
+    c3 = node_at(game, (0, 1, 1))
+    assert isinstance(c3, chess.pgn.ChildNode) and c3.san() == "c3"
     with pytest.raises(BadInput, match=r"no node at path \[0, 5\] \(step 2\)"):
         node_at(game, (0, 5))
 
