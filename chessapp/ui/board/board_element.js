@@ -224,13 +224,16 @@ class BoardElement {
       this.showBest = data.showBest;
     }
     const cursor = data.cursor || { path: "", seq: 0 };
+    if (this.cursorSeq === null) this.reported = cursor.path;  // Python's default state
     if (cursor.seq !== this.cursorSeq) {
+      // Python moved the cursor (a new game, or after an edit): go there, and
+      // report it if Python's "path" state still names another node.
       this.cursorSeq = cursor.seq;
       this.pending = null;
-      this.go(cursor.path in this.nodes ? cursor.path : "", { report: false });
+      this.go(cursor.path in this.nodes ? cursor.path : "");
     } else if (treeChanged) {
       this.pending = null;
-      this.go(this.current in this.nodes ? this.current : parentKey(this.current), { report: false });
+      this.go(this.current in this.nodes ? this.current : parentKey(this.current));
     }
     if (data.copied && data.copied.seq !== this.copiedSeq) {
       this.copiedSeq = data.copied.seq;
@@ -433,6 +436,15 @@ class BoardElement {
   }
 
   send(event) {
+    // Flush a pending path report first, in the same tick, so that the path's
+    // rerun and the event's rerun are one: a trigger can be lost when a second
+    // rerun request overtakes the first (seen in tests; cf. streamlit#16732).
+    clearTimeout(this.reportTimer);
+    if (this.reported !== this.current) {
+      this.reported = this.current;
+      this.root.dataset.reported = this.current;
+      this.api.setStateValue("path", this.current);
+    }
     this.eventSeq += 1;
     this.root.dataset.sent = event.kind + ":" + event.path;
     this.api.setTriggerValue("event", { ...event, seq: this.eventSeq });
