@@ -262,12 +262,13 @@ def board_nodes(
     out: list[BoardNode] = []
     start = game.board()
     start_ply = start.ply()
-    stack: list[tuple[chess.pgn.GameNode, Path, chess.Board]] = [(game, (), start)]
+    # Each entry carries its position and its parent's, so no node replays the game.
+    stack: list[tuple[chess.pgn.GameNode, Path, chess.Board, chess.Board | None]] = [
+        (game, (), start, None)]
     while stack:
-        node, path, board = stack.pop()
+        node, path, board, before = stack.pop()
         san, number, last = None, "", None
-        if isinstance(node, chess.pgn.ChildNode):
-            before = node.parent.board()
+        if isinstance(node, chess.pgn.ChildNode) and before is not None:
             san, number = before.san(node.move), move_number(before)
             last = (chess.square_name(node.move.from_square),
                     chess.square_name(node.move.to_square))
@@ -288,7 +289,7 @@ def board_nodes(
             child = node.variations[i]
             after = board.copy(stack=False)
             after.push(child.move)
-            stack.append((child, (*path, i), after))
+            stack.append((child, (*path, i), after, board))
     return out
 
 
@@ -404,8 +405,9 @@ def _bare(cell: MoveCell) -> str:
     return f"{text} [{cell.clock}]" if cell.clock else text
 
 
-def _cell(node: chess.pgn.ChildNode, path: Path, *, number: bool) -> MoveCell:
-    parent = node.parent.board()
+def _cell(node: chess.pgn.ChildNode, path: Path, parent: chess.Board, *,
+          number: bool) -> MoveCell:
+    """The cell of ``node``, played from the position ``parent``."""
     shown = number or parent.turn == chess.WHITE
     return MoveCell(
         key=path_key(path), number=move_number(parent) if shown else "",
@@ -414,7 +416,8 @@ def _cell(node: chess.pgn.ChildNode, path: Path, *, number: bool) -> MoveCell:
     )
 
 
-def _variation(node: chess.pgn.ChildNode, path: Path, depth: int) -> Variation:
+def _variation(node: chess.pgn.ChildNode, path: Path, depth: int,
+               parent: chess.Board) -> Variation:
     """The line that starts with ``node``: its main continuation, its own side lines nested.
 
     A move number is shown on the line's first move, on every White move, and
@@ -424,15 +427,17 @@ def _variation(node: chess.pgn.ChildNode, path: Path, depth: int) -> Variation:
     need_number = True
     current: chess.pgn.ChildNode | None = node
     current_path = path
+    board = parent.copy(stack=False)
     while current is not None:
-        cell = _cell(current, current_path, number=need_number)
+        cell = _cell(current, current_path, board, number=need_number)
         items.append(cell)
         need_number = bool(cell.comment)
         if current is not node:
             parent_path = current_path[:-1]
             for i, side in enumerate(current.parent.variations[1:], start=1):
-                items.append(_variation(side, (*parent_path, i), depth + 1))
+                items.append(_variation(side, (*parent_path, i), depth + 1, board))
                 need_number = True
+        board.push(current.move)
         current = current.variations[0] if current.variations else None
         current_path = (*current_path, 0)
     return Variation(depth, tuple(items))
@@ -450,11 +455,11 @@ def move_list(game: chess.pgn.Game) -> tuple[MoveListItem, ...]:
     row: MainRow | None = None
     node: chess.pgn.GameNode = game
     path: Path = ()
+    before = game.board()
     while node.variations:
         child = node.variations[0]
         child_path = (*path, 0)
-        before = node.board()
-        cell = _cell(child, child_path, number=False)
+        cell = _cell(child, child_path, before, number=False)
         if before.turn == chess.WHITE:
             if row is not None:
                 items.append(row)
@@ -466,7 +471,7 @@ def move_list(game: chess.pgn.Game) -> tuple[MoveListItem, ...]:
                 if row is not None:
                     items.append(row)
                 row = MainRow(before.fullmove_number, None, cell)
-        sides = tuple(_variation(side, (*path, i), 1)
+        sides = tuple(_variation(side, (*path, i), 1, before)
                       for i, side in enumerate(node.variations[1:], start=1))
         if cell.comment or sides:
             items.append(row)
@@ -475,6 +480,7 @@ def move_list(game: chess.pgn.Game) -> tuple[MoveListItem, ...]:
         elif row.black is not None:
             items.append(row)
             row = None
+        before.push(child.move)
         node, path = child, child_path
     if row is not None:
         items.append(row)

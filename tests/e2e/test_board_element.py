@@ -185,6 +185,7 @@ def test_the_path_reaches_python_after_the_last_step(page: Any, demo_server: Ser
         page.keyboard.press("ArrowRight")
     wait_text(page, "demo-path", "path: 0.0.0.0.0.0")
     assert text_of(page, "demo-path") == "path: 0.0.0.0.0.0"
+    assert page.evaluate("() => window.__c13bMounts") == 1  # the rerun did not re-mount it
 
 
 def test_clicking_a_node_in_the_move_list(page: Any, demo_server: Server) -> None:
@@ -212,6 +213,7 @@ def test_dragging_a_new_move_makes_a_variation_in_python(page: Any, demo_server:
     add_move(expected, (), chess.Move.from_uci("d2d4"))
     assert_at(page, "1", expected)
     assert "( 1. d4 )" in text_of(page, "demo-pgn")
+    assert page.evaluate("() => window.__c13bMounts") == 1  # a new tree: updated, not re-mounted
     assert page.locator(f"{BOARD} .c13b-move[data-key='1']").inner_text().startswith("1. d4")
     # A move that is already in the tree is a local step, no event.
     page.keyboard.press("Home")
