@@ -87,12 +87,13 @@ def test_black_first_game_and_a_variation_of_the_first_move() -> None:
 
 def test_tree_payload_nodes(game: chess.pgn.Game) -> None:
     payload = tree_payload(game, auto_shapes={(0,): [Shape(chess.D5, None, Brush.RED)]},
-                           best_moves={(): "e2e4"})
+                           best_moves={(): "e2e4"}, delays_ms={(0,): 2500})
     nodes = payload["nodes"]
     assert len(nodes) == 14
     root = nodes[""]
     assert root["fen"] == chess.STARTING_FEN
-    assert (root["ply"], root["san"], root["lastMove"], root["best"]) == (0, None, None, "e2e4")
+    assert (root["ply"], root["san"], root["lastMove"], root["best"], root["delayMs"]) == (
+        0, None, None, "e2e4", None)
     assert root["children"] == ["0"]
     assert sorted(root["dests"]["g1"]) == ["f3", "h3"]
     first = nodes["0"]
@@ -106,7 +107,7 @@ def test_tree_payload_nodes(game: chess.pgn.Game) -> None:
                    {"orig": "d1", "dest": "h5", "brush": "red"},
                    {"orig": "d5", "brush": "yellow"}],
         "autoShapes": [{"orig": "d5", "brush": "red"}], "best": None,
-        "children": ["0.0", "0.1", "0.2"],
+        "children": ["0.0", "0.1", "0.2"], "delayMs": 2500,
     }
     assert nodes["0.0"]["glyphs"] == ["!", "⩲"] and nodes["0.0"]["nags"] == [1, 14]
     assert nodes["0.1"]["number"] == "1..." and nodes["0.1"]["comment"] == "Sicilian"

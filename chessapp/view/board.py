@@ -221,6 +221,7 @@ class BoardNode:
     auto_shapes: tuple[Shape, ...]
     best: str | None
     children: tuple[Path, ...]
+    delay_ms: int | None = None
 
     def to_json(self) -> Json:
         return {
@@ -236,6 +237,7 @@ class BoardNode:
             "autoShapes": [shape_json(s) for s in self.auto_shapes],
             "best": self.best,
             "children": [path_key(c) for c in self.children],
+            "delayMs": self.delay_ms,
         }
 
 
@@ -250,15 +252,18 @@ def board_nodes(
     *,
     auto_shapes: Mapping[Path, Sequence[Shape]] | None = None,
     best_moves: Mapping[Path, str] | None = None,
+    delays_ms: Mapping[Path, int] | None = None,
 ) -> list[BoardNode]:
     """Every node of ``game``, depth first (a node before its children, main line first).
 
     ``auto_shapes`` are the story's or engine's shapes per path (drawn, not
     editable); ``best_moves`` the engine's best move (UCI) per path, shown as
-    an arrow when the user turns it on.
+    an arrow when the user turns it on; ``delays_ms`` how long autoplay stays
+    on a node (the café page waits longer on longer narration).
     """
     auto_shapes = auto_shapes or {}
     best_moves = best_moves or {}
+    delays_ms = delays_ms or {}
     out: list[BoardNode] = []
     start = game.board()
     start_ply = start.ply()
@@ -284,6 +289,7 @@ def board_nodes(
             shapes=node_shapes(node), auto_shapes=tuple(auto_shapes.get(path, ())),
             best=best_moves.get(path),
             children=tuple((*path, i) for i in range(len(node.variations))),
+            delay_ms=delays_ms.get(path),
         ))
         for i in reversed(range(len(node.variations))):
             child = node.variations[i]
@@ -298,13 +304,15 @@ def tree_payload(
     *,
     auto_shapes: Mapping[Path, Sequence[Shape]] | None = None,
     best_moves: Mapping[Path, str] | None = None,
+    delays_ms: Mapping[Path, int] | None = None,
 ) -> Json:
     """The JSON the element receives once per game (and again when the tree changes).
 
     ``{"id": ..., "orientation": "white", "nodes": {path_key: node}, "moveList": [...]}``;
     ``id`` is a hash of the rest, so the browser rebuilds only when the tree changed.
     """
-    nodes = board_nodes(game, auto_shapes=auto_shapes, best_moves=best_moves)
+    nodes = board_nodes(game, auto_shapes=auto_shapes, best_moves=best_moves,
+                        delays_ms=delays_ms)
     body: Json = {
         "nodes": {path_key(n.path): n.to_json() for n in nodes},
         "moveList": [item.to_json() for item in move_list(game)],

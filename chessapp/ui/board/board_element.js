@@ -391,7 +391,8 @@ class BoardElement {
       const n = this.nodes[this.current];
       if (!n || !n.children.length) { this.stopPlay(); return; }
       this.go(n.children[0]);
-      this.playing = setTimeout(tick, this.data.autoplayMs || 1500);
+      const shown = this.nodes[this.current];
+      this.playing = setTimeout(tick, shown.delayMs || this.data.autoplayMs || 1500);
     };
     this.playing = setTimeout(tick, 0);
     this.playBtn.textContent = "Pause";
