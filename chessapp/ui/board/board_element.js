@@ -218,10 +218,11 @@ class BoardElement {
     if (data.orientation && data.orientationSeq !== this.orientationSeq) {
       this.orientationSeq = data.orientationSeq;
       this.cg.set({ orientation: data.orientation });
+      this.root.dataset.orientation = data.orientation;
     }
     if (typeof data.showBest === "boolean" && data.showBestSeq !== this.showBestSeq) {
       this.showBestSeq = data.showBestSeq;
-      this.showBest = data.showBest;
+      if (this.showBest !== data.showBest) this.toggleBest();
     }
     const cursor = data.cursor || { path: "", seq: 0 };
     if (this.cursorSeq === null) this.reported = cursor.path;  // Python's default state
@@ -381,7 +382,7 @@ class BoardElement {
     this.showBest = !this.showBest;
     this.bestBtn.setAttribute("aria-pressed", String(this.showBest));
     this.root.dataset.best = String(this.showBest);
-    const node = this.nodes[this.current];
+    const node = this.nodes && this.nodes[this.current];
     if (node) this.cg.set({ drawable: { autoShapes: this.autoShapes(node) } });
   }
   togglePlay() {
