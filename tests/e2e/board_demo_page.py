@@ -48,6 +48,8 @@ def on_event(event: BoardEvent) -> None:
         outcome = apply_event(game, event)
     except ChessAppError as exc:
         st.session_state.demo_events.append(f"rejected {event!r}: {exc};")
+        st.session_state.demo_cursor = event.path  # put the board back where it was
+        st.session_state.demo_seq += 1
         return
     number = len(st.session_state.demo_events) + 1
     st.session_state.demo_events.append(f"#{number} {type(event).__name__} "

@@ -234,7 +234,9 @@ class BoardElement {
       this.go(cursor.path in this.nodes ? cursor.path : "");
     } else if (treeChanged) {
       this.pending = null;
-      this.go(this.current in this.nodes ? this.current : parentKey(this.current));
+      let key = this.current;
+      while (key !== "" && !(key in this.nodes)) key = parentKey(key);
+      this.go(key);
     }
     if (data.copied && data.copied.seq !== this.copiedSeq) {
       this.copiedSeq = data.copied.seq;
@@ -306,6 +308,8 @@ class BoardElement {
   go(key, opts = {}) {
     const node = this.nodes[key];
     if (!node) return;
+    if (this.pending && key !== this.current) this.pending = null;
+    this.root.dataset.pending = this.pending ? "true" : "false";
     this.current = key;
     this.closePromotion();
     const root = this.root;
@@ -511,6 +515,12 @@ class BoardElement {
     this.root.dataset.pending = "true";
     this.cg.set({ movable: { color: undefined } });
     this.send({ kind: "move", path: this.current, orig, dest, promotion });
+    // Python answers with a new cursor; if it never does (it rejected the move),
+    // put the position back rather than leave a piece where no node is.
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = setTimeout(() => {
+      if (this.pending) { this.pending = null; this.go(this.current, { report: false }); }
+    }, 4000);
   }
 
   openPromotion(orig, dest, color) {
