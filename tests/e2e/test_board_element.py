@@ -78,6 +78,17 @@ def wait_text(page: Any, key: str, needle: str) -> None:
         arg=[f".st-key-{key}", needle])
 
 
+def wait_text_gone(page: Any, key: str, needle: str) -> None:
+    """Wait until the page element ``key`` no longer shows ``needle``.
+
+    The demo page draws its texts one after another in a rerun: that one
+    text has changed says nothing yet of the next.
+    """
+    page.wait_for_function(
+        "([sel, needle]) => !(document.querySelector(sel)?.innerText || '').includes(needle)",
+        arg=[f".st-key-{key}", needle])
+
+
 def square_center(page: Any, square: str, orientation: str = "white") -> tuple[float, float]:
     box = page.locator(f"{BOARD} cg-board").bounding_box()
     size = box["width"] / 8
@@ -212,7 +223,7 @@ def test_dragging_a_new_move_makes_a_variation_in_python(page: Any, demo_server:
     expected = read_pgn(GAMES["main"])
     add_move(expected, (), chess.Move.from_uci("d2d4"))
     assert_at(page, "1", expected)
-    assert "( 1. d4 )" in text_of(page, "demo-pgn")
+    wait_text(page, "demo-pgn", "( 1. d4 )")
     assert page.evaluate("() => window.__c13bMounts") == 1  # a new tree: updated, not re-mounted
     assert page.locator(f"{BOARD} .c13b-move[data-key='1']").inner_text().startswith("1. d4")
     # A move that is already in the tree is a local step, no event.
@@ -232,7 +243,7 @@ def test_under_promotion_with_the_picker(page: Any, demo_server: Server) -> None
         "queen", "knight", "rook", "bishop"]
     picker.get_by_role("button", name="Promote to knight").click()
     wait_text(page, "demo-events", "#1 MoveEvent  -> 1;")
-    assert "( 1. a8=N )" in text_of(page, "demo-pgn")
+    wait_text(page, "demo-pgn", "( 1. a8=N )")
     page.wait_for_function(f"() => document.querySelector('{BOARD}').dataset.path === '1'")
     assert attr(page, "fen") == "N7/7k/8/8/8/8/6pK/8 b - - 0 1"
 
@@ -244,7 +255,7 @@ def test_promote_and_delete_a_variation_from_the_node_menu(page: Any, demo_serve
     menu.wait_for(state="visible")
     menu.get_by_role("menuitem", name="Promote variation").click()
     wait_text(page, "demo-events", "#1 NodeMenuEvent 0.0.0.0.2 -> 0.0.0.0.1;")
-    assert "( 3. Nc3 Nf6 ) ( 3. e5 c5 4. c3" in text_of(page, "demo-pgn")
+    wait_text(page, "demo-pgn", "( 3. Nc3 Nf6 ) ( 3. e5 c5 4. c3")
     expected = read_pgn(GAMES["main"])
     promote(expected, (0, 0, 0, 0, 2))
     assert_at(page, "0.0.0.0.1", expected)
@@ -253,15 +264,15 @@ def test_promote_and_delete_a_variation_from_the_node_menu(page: Any, demo_serve
     page.locator(f"{BOARD} .c13b-more").click()
     menu.get_by_role("menuitem", name="Delete from here").click()
     wait_text(page, "demo-events", "#2 NodeMenuEvent 0.0.0.0.2 -> 0.0.0.0;")
-    assert "3. e5" not in text_of(page, "demo-pgn")
+    wait_text_gone(page, "demo-pgn", "3. e5")
     delete(expected, (0, 0, 0, 0, 2))
     assert_at(page, BRANCH, expected)
-    assert page.locator(f"{BOARD} .c13b-move[data-key='0.0.0.0.2']").count() == 0
+    page.locator(f"{BOARD} .c13b-move[data-key='0.0.0.0.2']").wait_for(state="detached")
     # Make the remaining side line the main line.
     page.locator(f"{BOARD} .c13b-move[data-key='0.0.0.0.1']").click(button="right")
     menu.get_by_role("menuitem", name="Make main line").click()
     wait_text(page, "demo-events", "#3 NodeMenuEvent 0.0.0.0.1 -> 0.0.0.0.0;")
-    assert "3. Nc3 ( 3. exd5" in text_of(page, "demo-pgn")
+    wait_text(page, "demo-pgn", "3. Nc3 ( 3. exd5")
     make_main_line(expected, (0, 0, 0, 0, 1))
     assert_at(page, "0.0.0.0.0", expected)
 
