@@ -358,3 +358,16 @@ def test_screen_reader_text_follows_the_steps(page: Any, demo_server: Server) ->
     white, black = position.split(". Black: ")
     assert white.startswith("White: ") and "king e1" in white and "bishop g5" in white
     assert "queen e7" in black and "king e8" in black
+
+
+def test_click_click_move(page: Any, demo_server: Server) -> None:
+    open_demo(page, demo_server)
+    page.mouse.click(*square_center(page, "g1"))
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{BOARD} cg-board square.move-dest').length === 2")
+    page.mouse.click(*square_center(page, "f3"))
+    wait_text(page, "demo-events", "#1 MoveEvent  -> 1;")
+    wait_text(page, "demo-pgn", "( 1. Nf3 )")
+    expected = read_pgn(GAMES["main"])
+    add_move(expected, (), chess.Move.from_uci("g1f3"))
+    assert_at(page, "1", expected)
