@@ -14,6 +14,13 @@ Prints p50/p95 for each kind of input, side by side with the targets
     .venv/bin/python benchmarks/nav_latency.py [--steps 30] [--games-dir DIR]
         [--screenshots docs/screenshots]
 
+Then the same for the chessground board element (issue 10) on its demo page,
+``tests/e2e/board_demo_page.py``: 30 presses of → from the key's ``keydown``
+to the element's ``data-fen`` attribute changing (target p50 ≤ 16 ms, p95 ≤
+50 ms), and from the last step's ``keydown`` to the path Python reports
+showing on the page (the debounced report plus one rerun). ``--only img`` or
+``--only element`` runs one of the two.
+
 Without ``--games-dir`` the app serves the shipped ``games/cafe-1913.*``. When
 those are not there yet, the Opera game from ``games/samples`` stands in, and
 the output says so.
@@ -34,6 +41,36 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+
+DEMO_PAGE = ROOT / "tests" / "e2e" / "board_demo_page.py"
+ELEMENT = ".c13b"
+#: Issue 10's targets for key -> data-fen, and for last step -> what Python shows.
+ELEMENT_P50_MS, ELEMENT_P95_MS, REPORT_P50_MS = 16.0, 50.0, 300.0
+
+ELEMENT_OBSERVER_JS = """
+([sel, pathSel]) => {
+  const nav = {t0: null, results: [], frames: [], reportT0: null, reports: [], want: null};
+  window.__el = nav;
+  const root = document.querySelector(sel);
+  window.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowRight') { nav.t0 = performance.now(); nav.reportT0 = nav.t0; }
+  }, true);
+  new MutationObserver(() => {
+    if (nav.t0 === null) return;
+    const t0 = nav.t0;
+    nav.results.push(performance.now() - t0);
+    nav.t0 = null;
+    // chessground draws in the next animation frame (its rAF was queued before this one).
+    requestAnimationFrame(() => nav.frames.push(performance.now() - t0));
+  }).observe(root, {attributes: true, attributeFilter: ['data-fen']});
+  const box = document.querySelector(pathSel);
+  new MutationObserver(() => {
+    if (nav.want !== null && box.innerText.trim() === 'path: ' + nav.want) {
+      nav.reports.push(performance.now() - nav.reportT0); nav.want = null;
+    }
+  }).observe(box, {subtree: true, childList: true, characterData: true});
+}
+"""
 
 BOARD = "img[alt^='Board after'], img[alt='Start position']"
 TARGET_P50_MS, TARGET_P95_MS, STRETCH_P50_MS = 150.0, 300.0, 50.0
@@ -132,6 +169,80 @@ def measure(page: Any, kind: str, steps: int) -> list[float]:
     return results
 
 
+def measure_element(page: Any, steps: int) -> tuple[list[float], list[float]]:
+    """``steps`` presses of →, one at a time: keydown -> ``data-fen`` changed, and -> drawn.
+
+    "Drawn" is the animation frame in which chessground renders the new position.
+    """
+    count = 0
+    while count < steps:
+        if page.evaluate(f"() => document.querySelector('{ELEMENT}').dataset.path") == LAST_PATH:
+            page.keyboard.press("Home")  # wrap around, unmeasured
+            page.wait_for_timeout(50)
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => window.__el.frames.length > {count}")
+        count += 1
+        page.wait_for_timeout(20)  # a person's pace is slower; this keeps steps isolated
+    return ([float(v) for v in page.evaluate("() => window.__el.results")],
+            [float(v) for v in page.evaluate("() => window.__el.frames")])
+
+
+def measure_report(page: Any, samples: int) -> list[float]:
+    """Last step's keydown -> the path Python reported shown on the page (debounce + rerun)."""
+    page.keyboard.press("Home")
+    page.wait_for_function("() => document.querySelector('.st-key-demo-path')"
+                           ".innerText.trim() === 'path:'")
+    for _ in range(samples):
+        current = page.evaluate(f"() => document.querySelector('{ELEMENT}').dataset.path")
+        want = ".".join([*([current] if current else []), "0"])
+        page.evaluate(f"() => {{ window.__el.want = '{want}'; }}")
+        done = int(page.evaluate("() => window.__el.reports.length"))
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => window.__el.reports.length > {done}")
+        wait_idle(page)
+    return [float(v) for v in page.evaluate("() => window.__el.reports")]
+
+
+#: The demo game's last main-line node (23 plies).
+LAST_PATH = ".".join(["0"] * 23)
+
+
+def run_element(browser: Any, tmp: Path,
+                steps: int) -> tuple[list[float], list[float], list[float]]:
+    server = start_server(tmp, {"CHESSAPP_DATA_DIR": str(tmp / "element-data")}, app=DEMO_PAGE)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        page.goto(server.url)
+        page.locator(f"{ELEMENT}[data-fen]").wait_for()
+        page.locator(".st-key-demo-path").wait_for()
+        wait_idle(page)
+        page.locator("h1").first.click()
+        page.evaluate(ELEMENT_OBSERVER_JS, [ELEMENT, ".st-key-demo-path"])
+        keys, frames = measure_element(page, steps)
+        reports = measure_report(page, min(steps, 15))
+        page.close()
+    finally:
+        server.stop()
+    return keys, frames, reports
+
+
+def print_element(keys: list[float], frames: list[float], reports: list[float]) -> None:
+    print("Board element (chessground, tests/e2e/board_demo_page.py), in the browser")
+    print(f"{'measure':<26}{'n':>4}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}  target")
+    for name, values, target in (
+            ("→ key -> data-fen", keys, f"p50 ≤ {ELEMENT_P50_MS:.0f}, p95 ≤ {ELEMENT_P95_MS:.0f}"),
+            ("→ key -> board drawn", frames, "(the frame chessground draws in)"),
+            ("last step -> Python path", reports, f"p50 ≤ {REPORT_P50_MS:.0f}")):
+        print(f"{name:<26}{len(values):>4}{percentile(values, 50):>10.1f}"
+              f"{percentile(values, 95):>10.1f}{statistics.fmean(values):>10.1f}  {target}")
+    steps_ok = percentile(keys, 50) <= ELEMENT_P50_MS and percentile(keys, 95) <= ELEMENT_P95_MS
+    report_ok = percentile(reports, 50) <= REPORT_P50_MS
+    print(f"key -> data-fen target: {'met' if steps_ok else 'MISSED'}; "
+          f"last step -> Python path target: {'met' if report_ok else 'MISSED'} "
+          f"(of which 150 ms is the element's debounce)")
+
+
 def take_screenshots(page: Any, url: str, folder: Path, ply: int | None) -> None:
     """The README's pictures: the board panel at ``ply``, then the story sections."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -155,44 +266,68 @@ def main() -> int:
     parser.add_argument("--screenshots", type=Path, default=None, metavar="DIR",
                         help="also save cafe.png (board) and cafe-story.png (metaphor and "
                              "claims) into DIR, e.g. docs/screenshots")
+    parser.add_argument("--only", choices=("img", "element"), default=None,
+                        help="run only the old <img> measurement or only the board element's")
     parser.add_argument("--shot-ply", type=int, default=None,
                         help="the ply shown in cafe.png (default: two thirds into the game)")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="nav-latency-") as tmp:
-        env = {"CHESSAPP_DATA_DIR": str(Path(tmp) / "data"), "CHESSAPP_LOG_LEVEL": "DEBUG"}
-        games = args.games_dir
-        note = "shipped games/cafe-1913.*"
-        if games is None and not (ROOT / "games" / "cafe-1913.pgn").exists():
-            games = stand_in_games(Path(tmp))
-            note = "stand-in: games/samples/opera-1858.pgn (cafe-1913.pgn not shipped yet)"
-        if games is not None:
-            env["CHESSAPP_GAMES_DIR"] = str(games)
-            note = note if "stand-in" in note else f"games from {games}"
-        server = start_server(Path(tmp), env)
+    img: tuple[str, list[float], list[float], list[float]] | None = None
+    element: tuple[list[float], list[float], list[float]] | None = None
+    with tempfile.TemporaryDirectory(prefix="nav-latency-") as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(30_000)
-                page.goto(server.url + "/?ply=0")
-                page.locator(".st-key-cafe-export-download button").first.wait_for()
-                wait_idle(page)
-                page.locator("h1").first.click()  # focus the page, not an input
-                page.evaluate(OBSERVER_JS, [BOARD])
-                clicks = measure(page, "click", args.steps)
-                keys = measure(page, "key", args.steps)
-                if args.screenshots is not None:
-                    take_screenshots(page, server.url, args.screenshots, args.shot_ply)
-                browser.close()
+            if args.only != "element":
+                img = run_img(browser, Path(tmp), args)
+            if args.only != "img":
+                element = run_element(browser, Path(tmp), args.steps)
         finally:
-            server.stop()
-        server_ms = [float(m) for m in re.findall(r"board fragment ran in ([0-9.]+) ms",
-                                                   server.log_text())]
+            browser.close()
+    if img is not None:
+        print_img(*img)
+    if element is not None:
+        if img is not None:
+            print()
+        print_element(*element)
+    return 0
 
+
+def run_img(browser: Any, tmp: Path,
+            args: argparse.Namespace) -> tuple[str, list[float], list[float], list[float]]:
+    """The old path: the café page, Next clicks and → keys to a new board ``<img>``."""
+    env = {"CHESSAPP_DATA_DIR": str(tmp / "data"), "CHESSAPP_LOG_LEVEL": "DEBUG"}
+    games = args.games_dir
+    note = "shipped games/cafe-1913.*"
+    if games is None and not (ROOT / "games" / "cafe-1913.pgn").exists():
+        games = stand_in_games(tmp)
+        note = "stand-in: games/samples/opera-1858.pgn (cafe-1913.pgn not shipped yet)"
+    if games is not None:
+        env["CHESSAPP_GAMES_DIR"] = str(games)
+        note = note if "stand-in" in note else f"games from {games}"
+    server = start_server(tmp, env)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        page.goto(server.url + "/?ply=0")
+        page.locator(".st-key-cafe-export-download button").first.wait_for()
+        wait_idle(page)
+        page.locator("h1").first.click()  # focus the page, not an input
+        page.evaluate(OBSERVER_JS, [BOARD])
+        clicks = measure(page, "click", args.steps)
+        keys = measure(page, "key", args.steps)
+        if args.screenshots is not None:
+            take_screenshots(page, server.url, args.screenshots, args.shot_ply)
+        page.close()
+    finally:
+        server.stop()
+    server_ms = [float(m) for m in re.findall(r"board fragment ran in ([0-9.]+) ms",
+                                               server.log_text())]
+    return note, clicks, keys, server_ms
+
+
+def print_img(note: str, clicks: list[float], keys: list[float], server_ms: list[float]) -> None:
     print(f"Navigation latency, click/key to new board <img> in the DOM ({note})")
     print(f"{'input':<10}{'n':>4}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}"
           f"{'p50/150':>10}{'p95/300':>10}")
@@ -210,7 +345,6 @@ def main() -> int:
     stretch = all(percentile(v, 50) <= STRETCH_P50_MS for v in (clicks, keys))
     print(f"target (p50 ≤ 150, p95 ≤ 300): {'met' if ok else 'MISSED'}; "
           f"stretch (p50 ≤ 50): {'met' if stretch else 'not met'}")
-    return 0
 
 
 if __name__ == "__main__":

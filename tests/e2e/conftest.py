@@ -66,11 +66,16 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def start_server(log_dir: Path, env: Mapping[str, str] | None = None) -> Server:
-    """Start the app and wait for ``/_stcore/health``; raise with the log if it never comes."""
+def start_server(log_dir: Path, env: Mapping[str, str] | None = None, *,
+                 app: Path | None = None) -> Server:
+    """Start the app (or the page ``app``) and wait for ``/_stcore/health``.
+
+    Raises with the log if it never comes.
+    """
     port = free_port()
     log = log_dir / f"streamlit-{port}.log"
-    argv = [sys.executable, "-m", "streamlit", "run", str(ROOT / "chessapp" / "app.py"),
+    script = ROOT / "chessapp" / "app.py" if app is None else app
+    argv = [sys.executable, "-m", "streamlit", "run", str(script),
             "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
             "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
     full_env = {**os.environ, **(env or {})}
