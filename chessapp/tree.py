@@ -27,6 +27,7 @@ __all__ = [
     "current_line",
     "delete_variation",
     "game_to_pgn",
+    "index_path",
     "is_mainline",
     "legal_moves_by_square",
     "line_boards",
@@ -41,6 +42,7 @@ __all__ = [
     "play",
     "san_line",
     "start_ply",
+    "uci_path",
     "variation_boards",
 ]
 
@@ -108,6 +110,30 @@ def branch_ply(game: chess.pgn.Game, path: NodePath) -> int:
     while n < len(path) and n < len(main) and path[n] == main[n]:
         n += 1
     return n
+
+
+def index_path(game: chess.pgn.Game, path: NodePath) -> tuple[int, ...]:
+    """``path`` as child indices from the root (the board element's wire format)."""
+    node: chess.pgn.GameNode = game
+    out: list[int] = []
+    for i, uci in enumerate(path):
+        found = next((k for k, child in enumerate(node.variations)
+                      if child.move is not None and child.move.uci() == uci), None)
+        if found is None:
+            raise BadInput(f"the game has no such line at ply {i + 1}", token=uci)
+        out.append(found)
+        node = node.variations[found]
+    return tuple(out)
+
+
+def uci_path(game: chess.pgn.Game, index: Sequence[int]) -> NodePath:
+    """The inverse of :func:`index_path`; :class:`BadInput` for a path the tree lacks."""
+    node: chess.pgn.GameNode = game
+    for i, child in enumerate(index):
+        if not 0 <= child < len(node.variations):
+            raise BadInput(f"the game has no such line at ply {i + 1}", token=str(child))
+        node = node.variations[child]
+    return path_of(node)
 
 
 # --- Positions along a line ------------------------------------------------------------------

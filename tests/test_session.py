@@ -573,3 +573,19 @@ def test_real_stockfish_session_analysis_and_variation(store: Store,
     assert resumed.analysis is not None
     assert resumed.analysis.to_json() == analysis.to_json()
     assert resumed.position_eval(side) == var.result[-1]
+
+
+def test_index_paths_and_uci_paths_convert_both_ways() -> None:
+    game = read(SCHOLAR)
+    side = play_san(game, ("e2e4", "e7e5"), "Nf3")
+    deeper = play_san(game, side, "Nc6")
+    assert tree.index_path(game, ()) == ()
+    assert tree.index_path(game, tree.mainline_path(game, 3)) == (0, 0, 0)
+    assert tree.index_path(game, deeper) == (0, 0, 1, 0)
+    assert tree.uci_path(game, (0, 0, 1, 0)) == deeper
+    for path in (side, deeper, tree.mainline_path(game)):
+        assert tree.uci_path(game, tree.index_path(game, path)) == path
+    with pytest.raises(BadInput, match="no such line at ply 3"):
+        tree.uci_path(game, (0, 0, 5))
+    with pytest.raises(BadInput, match="no such line at ply 1"):
+        tree.index_path(game, ("a2a3",))

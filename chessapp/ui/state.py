@@ -104,12 +104,27 @@ class PlyCursor:
     def ply(self) -> int:
         return clamp_ply(_get(self._key("ply"), 0), self.last)
 
-    def go(self, ply: int) -> None:
-        """Move the cursor (clamped) and mirror it in the URL. Safe inside callbacks."""
+    def go(self, ply: int, *, from_board: bool = False) -> None:
+        """Move the cursor (clamped) and mirror it in the URL. Safe inside callbacks.
+
+        A move Python makes (a deep link, a click on the graph, "next mistake")
+        bumps :attr:`board_seq`, so the board in the browser follows; one the
+        board reported (``from_board``) does not, since the board is there already.
+        """
         ply = clamp_ply(ply, self.last)
+        if not from_board and ply != _get(self._key("ply"), None):
+            self.bump_board()
         st.session_state[self._key("ply")] = ply
         if self.url and st.query_params.get(PLY_PARAM) != str(ply):
             st.query_params[PLY_PARAM] = str(ply)
+
+    @property
+    def board_seq(self) -> int:
+        """Bumped whenever Python moves the cursor: the board element obeys a new seq only."""
+        return int(_get(self._key("board_seq"), 0))
+
+    def bump_board(self) -> None:
+        st.session_state[self._key("board_seq")] = self.board_seq + 1
 
     def nav(self, nav: Nav) -> None:
         self.go(step(self.ply, nav, self.last))
@@ -121,7 +136,11 @@ class PlyCursor:
         raw = st.query_params.get(PLY_PARAM)
         ply = clamp_ply(raw, self.last, default=default) if raw is not None else (
             clamp_ply(_get(self._key("ply"), default), self.last))
+        if ply != _get(self._key("ply"), None):
+            self.bump_board()  # a deep link or Back/Forward: the board must follow
         st.session_state[self._key("ply")] = ply
+        if raw is not None and raw != str(ply):
+            st.query_params[PLY_PARAM] = str(ply)  # ?ply=999 is corrected in the URL too
         return ply
 
     def prepare_widgets(self) -> None:
