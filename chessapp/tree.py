@@ -37,6 +37,7 @@ __all__ = [
     "move_from_click",
     "move_label",
     "node_at",
+    "numbered_line",
     "parse_move",
     "path_of",
     "play",
@@ -174,6 +175,17 @@ def move_label(ply: int, san: str, *, start: int = 0) -> str:
     absolute = start + ply  # half-moves since the standard start
     number = (absolute + 1) // 2
     return f"{number}. {san}" if absolute % 2 == 1 else f"{number}… {san}"
+
+
+def numbered_line(board: chess.Board, sans: Sequence[str]) -> str:
+    """SAN moves from ``board`` as lichess writes a line: ``24. Rxd4 cxd4 25. Re7+``,
+    or ``24… cxd4 25. Re7+`` when Black moves first."""
+    start = start_ply(board)
+    words = []
+    for i, san in enumerate(sans):
+        white = (start + i) % 2 == 0
+        words.append(move_label(i + 1, san, start=start) if white or i == 0 else san)
+    return " ".join(words)
 
 
 def san_line(board: chess.Board, moves: Sequence[chess.Move], *,

@@ -41,24 +41,30 @@ from chessapp.settings import MAX_MULTIPV, AnalysisSettings, LimitKind, engine_c
 from chessapp.store import Store
 from chessapp.tree import (
     copy_game,
+    game_to_pgn,
+    index_path,
     mainline_path,
-    move_from_click,
     move_label,
     parse_move,
     san_line,
     start_ply,
+    uci_path,
 )
+from chessapp.tree_ops import apply_event
 from chessapp.ui import state, widgets
-from chessapp.ui.explore_board import explore_board
+from chessapp.ui.board_element import board_element
 from chessapp.ui.state import AnalysisKeys as K
 from chessapp.ui.state import PendingPick, PlyCursor, RetroState
 from chessapp.view.analysis import (
     AnalysisController,
     EngineLineRow,
+    engine_shapes,
     move_rows,
     retro_hint,
     summary_rows,
 )
+from chessapp.view.board import BoardEvent, tree_payload
+from chessapp.view.board import Path as BoardPath
 from chessapp.view.replay import clamp_ply
 
 log = logging.getLogger(__name__)
@@ -360,9 +366,11 @@ def _controller(session: AnalysisSession) -> AnalysisController:
 
 
 def _commit(ctrl: AnalysisController) -> None:
-    """Write the controller's cursor back to state and the URL."""
+    """Write the controller's cursor back to state and the URL; the board follows."""
     state.set_analysis_line(ctrl.line)
-    PlyCursor(state.ANALYSIS, len(ctrl.line)).go(ctrl.ply)
+    cursor = PlyCursor(state.ANALYSIS, len(ctrl.line))
+    cursor.go(ctrl.ply)
+    cursor.bump_board()  # the same ply on another line is still a move of the board
 
 
 def _act(session: AnalysisSession, action: Callable[[AnalysisController], object], *,
@@ -391,13 +399,56 @@ def _play_parsed(session: AnalysisSession, parse: Callable[[chess.Board], chess.
     session.save(_store())
 
 
-def _on_board_move(session: AnalysisSession, uci: str) -> None:
-    _play_parsed(session, lambda board: move_from_click(board, uci))
-
-
 def _on_san(session: AnalysisSession) -> None:
     text = str(st.session_state.get(K.SAN) or "")
     _play_parsed(session, lambda board: parse_move(board, text))
+
+
+def _on_board_path(session: AnalysisSession, path: BoardPath) -> None:
+    """The board reports where the user stopped: the cursor follows (the board is there)."""
+    ctrl = _controller(session)
+    try:
+        ctrl.jump(uci_path(session.game, path))
+    except ChessAppError:
+        return  # a report from a tree that has changed since: the next one will fit
+    state.set_analysis_line(ctrl.line)
+    PlyCursor(state.ANALYSIS, len(ctrl.line)).go(ctrl.ply, from_board=True)
+
+
+def _on_board_event(session: AnalysisSession, event: BoardEvent) -> None:
+    """A move, a drawing or a node-menu action on the board: apply it to the tree and save."""
+    try:
+        outcome = apply_event(session.game, event)
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"That cannot be done on the board: {exc}")
+        PlyCursor(state.ANALYSIS, len(state.analysis_line())).bump_board()  # put it back
+        return
+    if outcome.pgn is not None:
+        state.set_analysis_copied(outcome.pgn)
+    ctrl = _controller(session)
+    ctrl.jump(uci_path(session.game, outcome.path))
+    state.set_analysis_line(ctrl.line)
+    cursor = PlyCursor(state.ANALYSIS, len(ctrl.line))
+    cursor.go(ctrl.ply)
+    cursor.bump_board()
+    if outcome.changed:
+        session.save(_store())
+
+
+def _board_tree(session: AnalysisSession) -> dict[str, Any]:
+    """The element's payload: the whole tree, with the engine's lines where they are known.
+
+    Built once per version of the tree and of its evals (this tab remembers the last).
+    """
+    evals = session.evals_by_fen()
+    key = (session.session_id, game_to_pgn(session.game), len(evals), session.analysis is None)
+    cached = state.analysis_board_tree()
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    shapes, best = engine_shapes(session.game, evals)
+    tree = tree_payload(session.game, auto_shapes=shapes, best_moves=best)
+    state.set_analysis_board_tree((key, tree))
+    return tree
 
 
 def board_panel(session: AnalysisSession) -> None:
@@ -407,73 +458,57 @@ def board_panel(session: AnalysisSession) -> None:
     replay = ctrl.replay
     view = replay.at(ctrl.ply)
     rows = ctrl.engine_lines()
-    cursor.prepare_widgets()
+    copied = state.analysis_copied()
 
-    board_col, side_col = st.columns([3, 2], gap="medium")
-    with board_col:
-        bar, pic = st.columns([1, 20], gap="small")
-        with pic:
-            explore_board(
-                view.fen, key=K.BOARD, lastmove=view.lastmove, flipped=cursor.flipped,
-                lines=[r.first for r in rows if r.first is not None],
-                on_move=lambda uci: _on_board_move(session, uci),
-                label=f"Board after {view.label}" if view.ply else "Start position",
-            )
-        with bar:
-            widgets.eval_bar(view, flipped=cursor.flipped)
-        widgets.nav_buttons(cursor)
-        widgets.ply_slider(cursor)
+    board_element(
+        _board_tree(session), key=K.BOARD,
+        on_path=lambda path: _on_board_path(session, path),
+        on_event=lambda event: _on_board_event(session, event),
+        cursor=index_path(session.game, ctrl.path), cursor_seq=cursor.board_seq,
+        movable=True, drawable=True,
+        copied_pgn=None if copied is None else copied[1],
+        copied_seq=0 if copied is None else copied[0],
+        label=f"Board after {view.label}" if view.ply else "Start position",
+    )
+    with st.container(horizontal=True, vertical_alignment="center"):
         widgets.eval_caption(view)
-    with side_col:
-        if ctrl.on_main_line:
-            st.caption("Main line. Click a piece, then a square, to explore another move.")
-        else:
-            st.caption(f"Variation from ply {ctrl.branch}. It is saved with the session.")
-        widgets.move_list(cursor, replay)
-        with st.form(K.SAN_FORM, clear_on_submit=True, border=False), \
-                st.container(horizontal=True, vertical_alignment="bottom"):
-            st.text_input("Play a move (SAN)", key=K.SAN, placeholder="Nf3")
-            st.form_submit_button("Play", key=K.SAN_BUTTON, on_click=_on_san, args=(session,))
-        if not ctrl.on_main_line:
-            with st.container(horizontal=True):
-                st.button("Back to the main line", key=K.MAIN_LINE, on_click=_act,
-                          args=(session, AnalysisController.back_to_main_line))
-                st.button("Analyse this variation", key=K.ANALYSE_VARIATION,
-                          on_click=_on_analyse_variation, args=(session,),
-                          disabled=not _engine_status(None).available or _running(session))
-                st.button("Delete this variation", key=K.DELETE_VARIATION, on_click=_act,
-                          args=(session, AnalysisController.delete_variation),
-                          kwargs={"save": True})
-        _other_lines(session, ctrl)
-        engine_lines(rows)
-        if session.analysis is not None:
-            with st.container(horizontal=True):
-                for color, key, label in ((chess.WHITE, K.NEXT_MISTAKE_WHITE, "White"),
-                                          (chess.BLACK, K.NEXT_MISTAKE_BLACK, "Black")):
-                    st.button(f"Next {label} mistake ▶", key=key, on_click=_act,
-                              args=(session, lambda c, side=color: c.jump_to_next_mistake(side)),
-                              disabled=ctrl.next_mistake(color) is None,
-                              help="Jump to the next inaccuracy, mistake or blunder")
+    if ctrl.on_main_line:
+        st.caption("Main line. Drag a piece (or click it, then a square) to explore another move; "
+                   "right-click a move in the list to promote or delete a variation.")
+    else:
+        st.caption(f"Variation from ply {ctrl.branch}. It is saved with the session.")
+    with st.form(K.SAN_FORM, clear_on_submit=True, border=False), \
+            st.container(horizontal=True, vertical_alignment="bottom"):
+        st.text_input("Play a move (SAN)", key=K.SAN, placeholder="Nf3")
+        st.form_submit_button("Play", key=K.SAN_BUTTON, on_click=_on_san, args=(session,))
+    if not ctrl.on_main_line:
+        with st.container(horizontal=True):
+            st.button("Back to the main line", key=K.MAIN_LINE, on_click=_act,
+                      args=(session, AnalysisController.back_to_main_line))
+            st.button("Analyse this variation", key=K.ANALYSE_VARIATION,
+                      on_click=_on_analyse_variation, args=(session,),
+                      disabled=not _engine_status(None).available or _running(session))
+            st.button("Delete this variation", key=K.DELETE_VARIATION, on_click=_act,
+                      args=(session, AnalysisController.delete_variation),
+                      kwargs={"save": True})
+    engine_lines(rows)
+    if session.analysis is not None:
+        with st.container(horizontal=True):
+            for color, key, label in ((chess.WHITE, K.NEXT_MISTAKE_WHITE, "White"),
+                                      (chess.BLACK, K.NEXT_MISTAKE_BLACK, "Black")):
+                st.button(f"Next {label} mistake ▶", key=key, on_click=_act,
+                          args=(session, lambda c, side=color: c.jump_to_next_mistake(side)),
+                          disabled=ctrl.next_mistake(color) is None,
+                          help="Jump to the next inaccuracy, mistake or blunder")
     widgets.eval_graph(cursor, replay)
-
-
-def _other_lines(session: AnalysisSession, ctrl: AnalysisController) -> None:
-    """Side lines that leave from this position, as buttons to step into them."""
-    others = ctrl.side_lines()
-    if not others:
-        return
-    st.caption("Other moves here:")
-    with st.container(horizontal=True):
-        for i, (san, path) in enumerate(others):
-            st.button(san, key=K.enter_line(i), on_click=_act,
-                      args=(session, lambda c, target=path: c.jump(target)))
 
 
 def engine_lines(rows: list[EngineLineRow]) -> None:
     if not rows:
         st.caption("No engine lines for this position yet.")
         return
-    frame = pd.DataFrame([{"#": r.rank, "Eval": r.eval.text(), "Line": r.text} for r in rows])
+    frame = pd.DataFrame([{"#": r.rank, "Eval": r.eval.text(), "Line": r.numbered}
+                          for r in rows])
     st.table(frame.set_index("#"))
 
 

@@ -373,6 +373,29 @@ class RetroState:
 
 
 _ANALYSIS_RETRO = "analysis.retro"
+_ANALYSIS_BOARD_TREE = "analysis.board_tree"
+_ANALYSIS_COPIED = "analysis.copied"
+
+
+def analysis_board_tree() -> tuple[object, dict[str, object]] | None:
+    """The board element's payload this tab built last, with the key it was built for."""
+    value = st.session_state.get(_ANALYSIS_BOARD_TREE)
+    return value if isinstance(value, tuple) else None
+
+
+def set_analysis_board_tree(value: tuple[object, dict[str, object]]) -> None:
+    st.session_state[_ANALYSIS_BOARD_TREE] = value
+
+
+def analysis_copied() -> tuple[int, str] | None:
+    """The PGN the node menu's "Copy PGN" asked for, with its sequence number."""
+    value = st.session_state.get(_ANALYSIS_COPIED)
+    return value if isinstance(value, tuple) else None
+
+
+def set_analysis_copied(pgn: str) -> None:
+    previous = analysis_copied()
+    st.session_state[_ANALYSIS_COPIED] = (1 if previous is None else previous[0] + 1, pgn)
 
 
 def analysis_retro() -> RetroState | None:

@@ -11,11 +11,12 @@ says. No Streamlit here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import chess
+import chess.pgn
 
 from chessapp.analysis import GameAnalysis, Judgement
 from chessapp.coach import TELLING, explanation_texts
@@ -26,6 +27,7 @@ from chessapp.motifs import find_motifs, play_line
 from chessapp.retro import Attempt, EvaluateAfter, Feedback, Mistake, RetroProgress, judge_attempt
 from chessapp.retro import mistakes_of as retro_mistakes
 from chessapp.session import AnalysisSession
+from chessapp.shapes import Brush, Shape
 from chessapp.tree import (
     NodePath,
     branch_ply,
@@ -36,10 +38,12 @@ from chessapp.tree import (
     mainline_path,
     move_label,
     node_at,
+    numbered_line,
     play,
     san_line,
     start_ply,
 )
+from chessapp.view.board import Path as BoardPath
 from chessapp.view.replay import Replay, build_replay, clamp_ply
 
 __all__ = [
@@ -47,6 +51,7 @@ __all__ = [
     "AnalysisController",
     "EngineLineRow",
     "engine_line_rows",
+    "engine_shapes",
     "move_rows",
     "next_judged_ply",
     "retro_hint",
@@ -288,6 +293,7 @@ class EngineLineRow:
     eval: WhiteEval
     first: chess.Move | None
     san: tuple[str, ...]
+    numbered: str = ""  # with move numbers, as lichess writes a line: "24. Rxd4 cxd4 25. Re7+"
 
     @property
     def text(self) -> str:
@@ -299,6 +305,37 @@ def engine_line_rows(board: chess.Board, position: PositionEval | None,
     """The top lines of ``position`` (multipv order), each with up to ``max_moves`` SAN moves."""
     if position is None:
         return []
-    return [EngineLineRow(i, line.eval, line.pv[0] if line.pv else None,
-                          tuple(san_line(board, line.pv, limit=max_moves)))
-            for i, line in enumerate(position.lines, start=1)]
+    rows = []
+    for i, line in enumerate(position.lines, start=1):
+        sans = tuple(san_line(board, line.pv, limit=max_moves))
+        rows.append(EngineLineRow(i, line.eval, line.pv[0] if line.pv else None, sans,
+                                  numbered_line(board, sans)))
+    return rows
+
+
+def engine_shapes(game: chess.pgn.Game, evals: Mapping[str, PositionEval]
+                  ) -> tuple[dict[BoardPath, list[Shape]], dict[BoardPath, str]]:
+    """The board element's auto-shapes and best moves, per node of the whole tree.
+
+    Where the engine has looked at a node's position: an arrow for the first move
+    of each of its lines (the best in lichess blue, the others yellow), and the
+    best move for the element's best-move toggle.
+    """
+    shapes: dict[BoardPath, list[Shape]] = {}
+    best: dict[BoardPath, str] = {}
+    stack: list[tuple[chess.pgn.GameNode, BoardPath, chess.Board]] = [(game, (), game.board())]
+    while stack:
+        node, path, board = stack.pop()
+        found = evals.get(board.fen())
+        if found is not None:
+            firsts = [line.pv[0] for line in found.lines if line.pv]
+            if firsts:
+                best[path] = firsts[0].uci()
+                shapes[path] = [Shape(m.from_square, m.to_square,
+                                      Brush.BLUE if i == 0 else Brush.YELLOW)
+                                for i, m in enumerate(firsts)]
+        for i, child in enumerate(node.variations):
+            after = board.copy(stack=False)
+            after.push(child.move)
+            stack.append((child, (*path, i), after))
+    return shapes, best
