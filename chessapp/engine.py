@@ -694,6 +694,76 @@ class EnginePool:
                 self._calls += 1
             return self._to_position_eval(fen, infos, identity, limit)
 
+    def stream(self, board: chess.Board, limit: SearchLimit,
+               on_info: Callable[[chess.engine.InfoDict], None], *, multipv: int = 1,
+               stop: threading.Event | None = None) -> PositionEval | None:
+        """Search one position and pass every ``info`` line to ``on_info`` as it arrives.
+
+        Holds one slot for the whole search (the pool's bound holds). Returns the
+        finished result, or ``None`` when ``stop`` was set first (a partial search is
+        never returned as a result, so it never reaches a cache). A silent engine is
+        killed at the pool's deadline for ``limit`` and the search raises
+        :class:`EngineCrashed`. No retry: a live view just starts again.
+        """
+        if not 1 <= multipv <= 500:
+            raise BadInput(f"multipv must be at least 1, not {multipv}")
+        if board.status() != chess.STATUS_VALID:
+            raise BadInput("invalid position", token=board.fen())
+        position = board.copy(stack=False)
+        identity = self.identity
+        deadline = self._config.deadline_for(limit, multipv)
+        with self._slot() as slot:
+            engine = self._ensure_engine(slot)
+            try:
+                infos = self._stream_search(engine, position, limit, multipv, deadline,
+                                            on_info, stop)
+            except (TimeoutError, chess.engine.EngineError) as exc:
+                with self._lock:
+                    self._restarts += 1
+                self._drop(slot)
+                raise EngineCrashed(f"the live search of {position.fen()} failed: {exc}") from exc
+        if infos is None:
+            return None
+        with self._lock:
+            self._calls += 1
+        return self._to_position_eval(position.fen(), infos, identity, limit)
+
+    @staticmethod
+    def _stream_search(engine: chess.engine.SimpleEngine, board: chess.Board,
+                       limit: SearchLimit, multipv: int, deadline: float,
+                       on_info: Callable[[chess.engine.InfoDict], None],
+                       stop: threading.Event | None) -> list[chess.engine.InfoDict] | None:
+        """``SimpleEngine.analysis`` with a watcher: ``stop`` sends UCI ``stop``; a search
+        past ``deadline`` gets its engine killed (see :meth:`_search` for why not cancel)."""
+        with engine.analysis(board, limit.to_engine(), multipv=multipv, game=object(),
+                             info=chess.engine.INFO_ALL) as result:
+            finished = threading.Event()
+            stopped = threading.Event()
+
+            def watch() -> None:
+                ends = time.monotonic() + deadline
+                while not finished.wait(0.02):
+                    if stop is not None and stop.is_set():
+                        stopped.set()
+                        with contextlib.suppress(Exception):
+                            result.stop()
+                        return
+                    if time.monotonic() > ends:
+                        _signal_group(engine, signal.SIGKILL)
+                        return
+
+            watcher = threading.Thread(target=watch, name="chessapp-live-watch", daemon=True)
+            watcher.start()
+            try:
+                for info in result:
+                    on_info(info)
+            finally:
+                finished.set()
+                watcher.join()
+            if stopped.is_set():
+                return None
+            return list(result.multipv)
+
     def _search(self, engine: chess.engine.SimpleEngine, board: chess.Board, limit: SearchLimit,
                 multipv: int, deadline: float) -> list[chess.engine.InfoDict]:
         """``SimpleEngine.analyse`` with a deadline that also holds for nodes and depth.

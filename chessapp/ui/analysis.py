@@ -51,7 +51,7 @@ from chessapp.tree import (
     uci_path,
 )
 from chessapp.tree_ops import apply_event
-from chessapp.ui import state, widgets
+from chessapp.ui import live_panel, state, widgets
 from chessapp.ui.board_element import board_element
 from chessapp.ui.state import AnalysisKeys as K
 from chessapp.ui.state import PendingPick, PlyCursor, RetroState
@@ -59,6 +59,7 @@ from chessapp.view.analysis import (
     AnalysisController,
     EngineLineRow,
     engine_shapes,
+    judged_copy,
     move_rows,
     retro_hint,
     summary_rows,
@@ -413,6 +414,10 @@ def _on_board_path(session: AnalysisSession, path: BoardPath) -> None:
         return  # a report from a tree that has changed since: the next one will fit
     state.set_analysis_line(ctrl.line)
     PlyCursor(state.ANALYSIS, len(ctrl.line)).go(ctrl.ply, from_board=True)
+    if state.live_on(state.ANALYSIS):
+        # Start the live search on the new position now, before the page reruns.
+        live_panel.follow(state.ANALYSIS, ctrl.board, _evaluator(session.settings), _store(),
+                          session.settings.multipv)
 
 
 def _on_board_event(session: AnalysisSession, event: BoardEvent) -> None:
@@ -446,7 +451,8 @@ def _board_tree(session: AnalysisSession) -> dict[str, Any]:
     if cached is not None and cached[0] == key:
         return cached[1]
     shapes, best = engine_shapes(session.game, evals)
-    tree = tree_payload(session.game, auto_shapes=shapes, best_moves=best)
+    tree = tree_payload(judged_copy(session.game, session.analysis), auto_shapes=shapes,
+                        best_moves=best)
     state.set_analysis_board_tree((key, tree))
     return tree
 
@@ -492,6 +498,10 @@ def board_panel(session: AnalysisSession) -> None:
                       args=(session, AnalysisController.delete_variation),
                       kwargs={"save": True})
     engine_lines(rows)
+    if live_panel.live_toggle(state.ANALYSIS):
+        st.fragment(live_panel.live_panel, run_every=live_panel.POLL_S)(
+            state.ANALYSIS, lambda: _controller(session).board,
+            lambda: _evaluator(session.settings), store_or_none(), session.settings.multipv)
     if session.analysis is not None:
         with st.container(horizontal=True):
             for color, key, label in ((chess.WHITE, K.NEXT_MISTAKE_WHITE, "White"),
@@ -507,7 +517,8 @@ def engine_lines(rows: list[EngineLineRow]) -> None:
     if not rows:
         st.caption("No engine lines for this position yet.")
         return
-    frame = pd.DataFrame([{"#": r.rank, "Eval": r.eval.text(), "Line": r.numbered}
+    # st.table renders Markdown: the numbered line must not become a list.
+    frame = pd.DataFrame([{"#": r.rank, "Eval": plain(r.eval.text()), "Line": plain(r.numbered)}
                           for r in rows])
     st.table(frame.set_index("#"))
 

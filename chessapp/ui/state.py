@@ -28,6 +28,7 @@ import streamlit as st
 
 from chessapp.games import GameInfo
 from chessapp.jobs import JOBS, AnalysisJob, cafe_key
+from chessapp.live import LiveSearch
 from chessapp.retro import Attempt, Mistake
 from chessapp.session import AnalysisSession
 from chessapp.tree import NodePath
@@ -179,6 +180,27 @@ class PlyCursor:
 
     def mark_step(self) -> None:
         st.session_state[self._key("last_step")] = time.monotonic()
+
+
+# --- The live engine (both pages) -------------------------------------------------
+
+
+def live_toggle_key(page: str) -> str:
+    return f"{page}.live"
+
+
+def live_on(page: str) -> bool:
+    return bool(st.session_state.get(live_toggle_key(page), False))
+
+
+def live_search(page: str) -> LiveSearch | None:
+    """This tab's live search on ``page``, running or finished."""
+    search = st.session_state.get(f"{page}.live_search")
+    return search if isinstance(search, LiveSearch) else None
+
+
+def set_live_search(page: str, search: LiveSearch | None) -> None:
+    st.session_state[f"{page}.live_search"] = search
 
 
 # --- Export block ------------------------------------------------------------------

@@ -48,9 +48,16 @@ def plain(text: object) -> str:
 
     Markdown is not HTML (Streamlit never renders raw HTML here), but it would
     still turn ``[x](url)`` into a link or ``:red[...]`` into colour; escaping
-    every special character shows the text exactly as written.
+    every special character shows the text exactly as written. A leading
+    ``12.`` or ``-`` would start a list ("12. Nf3" is a move, not item 12), so
+    its dot or dash is escaped too.
     """
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    return _LIST_START.sub(r"\1\\\2", escaped)
+
+
+#: What starts a Markdown list: "-" alone, or a number with "." or ")" ("1858-11" does not).
+_LIST_START = re.compile(r"^(\s*|\s*\d+(?=[.)]))([-.)])(?=\s|$)")
 
 # --- Resources shared by the pages -------------------------------------------------
 

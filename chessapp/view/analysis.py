@@ -31,6 +31,7 @@ from chessapp.shapes import Brush, Shape
 from chessapp.tree import (
     NodePath,
     branch_ply,
+    copy_game,
     current_line,
     delete_variation,
     is_mainline,
@@ -52,6 +53,7 @@ __all__ = [
     "EngineLineRow",
     "engine_line_rows",
     "engine_shapes",
+    "judged_copy",
     "move_rows",
     "next_judged_ply",
     "retro_hint",
@@ -311,6 +313,19 @@ def engine_line_rows(board: chess.Board, position: PositionEval | None,
         rows.append(EngineLineRow(i, line.eval, line.pv[0] if line.pv else None, sans,
                                   numbered_line(board, sans)))
     return rows
+
+
+def judged_copy(game: chess.pgn.Game, analysis: GameAnalysis | None) -> chess.pgn.Game:
+    """A copy of ``game`` whose main-line moves carry the analysis's glyphs as NAGs, so the
+    board's move list shows ?!, ? and ?? beside the user's own glyphs (paths are unchanged)."""
+    out = copy_game(game)
+    if analysis is None:
+        return out
+    nodes = list(out.mainline())
+    for p in analysis.plies:
+        if p.judgement is not None and p.ply <= len(nodes):
+            nodes[p.ply - 1].nags.add(p.judgement.nag)
+    return out
 
 
 def engine_shapes(game: chess.pgn.Game, evals: Mapping[str, PositionEval]

@@ -244,8 +244,8 @@ def wait_until_idle(page: Any) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
-#: The Analysis page's explore board (the components v2 element's root).
-EXPLORE_BOARD = ".xb"
+#: The board element's root (chessground; data-fen and data-ply are current on every step).
+EXPLORE_BOARD = ".c13b"
 
 
 def open_analysis(page: Any, server: Server, query: str = "") -> None:

@@ -29,13 +29,14 @@ from tests.e2e.conftest import (
     start_server,
     wait_until_idle,
 )
+from tests.e2e.test_board_element import drag, square_center
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "screenshots" / "analysis.png"
 OPERA = ROOT / "games" / "samples" / "opera-1858.pgn"
-BOARD = ".xb"  # the explore board's root (inside the component's shadow root)
+BOARD = ".c13b"  # the board element's root; data-fen/data-ply are current on every step
 
 SHORT = ('[Event "Café practice"]\n[White "Anna"]\n[Black "Boris"]\n[Date "1913.02.01"]\n\n'
          "1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n")
@@ -86,14 +87,12 @@ def session_in_url(page: Any) -> str:
     return values[0]
 
 
-def move_pill(page: Any, label: str) -> Any:
-    """A move of the move list (pills: the label's glyph is a separate span)."""
-    return page.locator("[data-testid='stButtonGroup'] button").filter(
-        has_text=label).first
-
-
-def square(page: Any, name: str) -> Any:
-    return page.locator(f"{BOARD} [data-square='{name}']")
+def move_in_list(page: Any, san: str, glyph: str = "") -> Any:
+    """A move of the element's move list, by its SAN (and glyph: a separate span)."""
+    found = page.locator(f"{BOARD} .c13b-move").filter(has_text=san)
+    if glyph:
+        found = found.filter(has=page.locator(f".c13b-glyph[data-glyph='{glyph}']"))
+    return found.first
 
 
 def test_analysis_completes_with_the_real_stockfish(page: Any, server: Server,
@@ -116,13 +115,13 @@ def test_analysis_completes_with_the_real_stockfish(page: Any, server: Server,
     assert saved.analysis["limit"]["nodes"] == 2000
     assert saved.analysis["plies"][5]["judgement"] == "blunder"
     # The move list now carries the glyphs, and the next-mistake button jumps to Nf6??.
-    move_pill(page, "3… Nf6??").wait_for()
+    move_in_list(page, "Nf6", "??").wait_for()
     page.get_by_role("button", name="Next Black mistake ▶").click()
     wait_for_fen(page, fen_after(SHORT, "e4", "e5", "Qh5", "Nc6"))  # 2… Nc6?, the first
     wait_until_idle(page)
     page.get_by_role("button", name="Next Black mistake ▶").click()
     wait_for_fen(page, fen_after(SHORT, "e4", "e5", "Qh5", "Nc6", "Bc4", "Nf6"))
-    page.get_by_role("cell", name="Qxf7#").first.wait_for()
+    page.get_by_role("cell", name="4. Qxf7#").first.wait_for()
     # The README's picture of the page: the board on the blunder, lines, graph and tables.
     # Written to docs/ only when asked (CHESSAPP_SCREENSHOTS=1), so a test run
     # leaves the checkout clean; otherwise into the test's own folder.
@@ -163,23 +162,29 @@ def test_click_click_move_creates_a_variation(page: Any, server: Server,
     open_analysis(page, server)
     load_pgn(page, SHORT)
     session_id = session_in_url(page)
-    move_pill(page, "1. e4").click()
+    move_in_list(page, "e4").click()
     after_e4 = fen_after(SHORT, "e4")
     wait_for_fen(page, after_e4)
-    square(page, "c7").click()
-    assert page.locator(BOARD).get_attribute("data-selected") == "c7"
-    assert square(page, "c5").get_attribute("class") == "xb-sq xb-target"
-    square(page, "c5").click()
+    page.locator(f"{BOARD} cg-board").scroll_into_view_if_needed()  # all of it, to g1
+    page.mouse.click(*square_center(page, "c7"))  # legal-move dots for the c-pawn
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{BOARD} cg-board square.move-dest').length === 2")
+    page.mouse.click(*square_center(page, "c5"))
     wait_for_fen(page, fen_after(SHORT, "e4", "c5"))
     page.get_by_text("Variation from ply 1.").wait_for()
-    move_pill(page, "1… c5").wait_for()
+    move_in_list(page, "c5").wait_for()
+    wait_until_idle(page)
     saved = store_of(data_dir).load_session(session_id)
     assert "1. e4 e5 ( 1... c5 ) 2. Qh5" in saved.pgn
-    # An illegal target does nothing: clicking e2 then e5 leaves the board as it is.
-    square(page, "g1").click()
-    square(page, "g4").click()
-    assert page.locator(BOARD).get_attribute("data-selected") == ""
+    # An illegal target does nothing: the knight cannot reach g4, and the board stays.
+    page.mouse.click(*square_center(page, "g1"))
+    page.mouse.click(*square_center(page, "g4"))
     assert page.locator(BOARD).get_attribute("data-fen") == fen_after(SHORT, "e4", "c5")
+    # A drag plays too: 2. Nf3 in the variation.
+    drag(page, "g1", "f3")
+    wait_for_fen(page, fen_after(SHORT, "e4", "c5", "Nf3"))
+    wait_until_idle(page)
+    assert "1... c5 2. Nf3" in store_of(data_dir).load_session(session_id).pgn
 
 
 def test_saved_session_survives_a_server_restart(page: Any,
@@ -204,7 +209,7 @@ def test_saved_session_survives_a_server_restart(page: Any,
         page.get_by_role("heading", name="Anna – Boris").wait_for()
         # The explored variation came back too: it leaves from the start position.
         open_analysis(page, second, f"?session={session_id}&ply=0")
-        page.get_by_role("button", name="Nf3", exact=True).click()
+        move_in_list(page, "Nf3").click()
         wait_for_fen(page, fen_after(SHORT, "Nf3"))
     finally:
         second.stop()

@@ -46,7 +46,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SELFPLAY = ROOT / "games" / "samples" / "selfplay-40.pgn"
-BOARD = ".xb"
+BOARD = ".c13b"
 #: Nodes per position: slow enough (about 0.1-0.2 s per position on a busy 2-core box)
 #: that the kill lands mid-way through the 81 positions, fast enough for CI.
 NODES = 100_000

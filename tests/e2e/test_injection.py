@@ -280,7 +280,7 @@ def test_analysis_page_paste_upload_names_and_errors_stay_text(
         open_analysis(page, analysis_server)
         page.get_by_label("PGN", exact=True).fill(pgn)
         page.get_by_role("button", name="Load PGN").click()
-        page.locator(".xb").wait_for()
+        page.locator(".c13b").wait_for()
         wait_until_idle(page)
         text = page_text(page)
         for literal in (f"Event {SCRIPT}", f"Boris {BREAKOUT}\\"):
@@ -309,7 +309,7 @@ def test_analysis_page_paste_upload_names_and_errors_stay_text(
                                 "buffer": pgn.encode()})
         # The board was already there from the paste: wait for the upload's own session.
         wait_for_new_session(page, pasted_session)
-        page.locator(".xb").wait_for()
+        page.locator(".c13b").wait_for()
         wait_until_idle(page)
         assert_inert(page, watch)
         bad_name = f"{IFRAME}{FOREIGN}.pgn"

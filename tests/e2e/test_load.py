@@ -139,7 +139,7 @@ async def _analysis_user(context: Any, url: str, who: str, pgn: str, nodes: int,
     await _idle(page)
     await page.get_by_label("PGN", exact=True).fill(pgn)
     await page.get_by_role("button", name="Load PGN").click()
-    await page.locator(".xb").wait_for()
+    await page.locator(".c13b").wait_for()
     await _idle(page)
     session = parse_qs(urlparse(page.url).query)["session"][0]
     box = page.get_by_label("Nodes", exact=True)

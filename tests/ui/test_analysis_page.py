@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from chessapp import jobs
 from chessapp import session as model
+from chessapp.evals import SearchLimit
 from chessapp.export import ExportOptions, export_pgn
 from chessapp.games import read_game
 from chessapp.store import Store
@@ -354,5 +355,38 @@ def test_analysis_runs_in_the_background_and_fills_the_tables(data_dir: Path) ->
         at = at.button(key=K.NEXT_MISTAKE_BLACK).click().run()
     lines = table_with(at, "Line")
     # Engine lines carry move numbers, as lichess writes them.
-    assert (lines.iloc[0]["Eval"], lines.iloc[0]["Line"]) == ("#1", "4. Qxf7#")
+    assert (unescape(lines.iloc[0]["Eval"]), unescape(lines.iloc[0]["Line"])) == (
+        "#1", "4. Qxf7#")
     assert len(lines) == 2
+
+
+@pytest.mark.engine
+def test_the_live_engine_follows_the_board_and_fills_the_cache(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: the live toggle streams the position on the board; a finished search is
+    cached, so the same position later shows its lines with no engine."""
+    from chessapp.ui import state
+
+    monkeypatch.setenv("CHESSAPP_LIVE_NODES", "20000")
+    at = paste(fresh(), SHORT)
+    at = go_to_ply(at, 5)  # after 3. Bc4: Black must meet Qxf7#
+    at.toggle(key=state.live_toggle_key(state.ANALYSIS)).set_value(True)
+    at.run()
+    no_exception(at)
+    search = at.session_state[f"{state.ANALYSIS}.live_search"]
+    assert search is not None and search.fen == after(SHORT, 5)
+    assert search.join(60)
+    at.run()
+    live = [c.value for c in at.caption if c.value.startswith("Live: depth")]
+    assert live and live[0].endswith("· done")
+    assert Store().get_eval(after(SHORT, 5), search._pool.identity,
+                            SearchLimit(nodes=20_000), 3) is not None  # the session's 3 lines
+    # Stepping moves the live engine to the new position; back again, the cache answers.
+    at = go_to_ply(at, 4)
+    at = go_to_ply(at, 5)
+    assert at.session_state[f"{state.ANALYSIS}.live_search"] is None  # served from the cache
+    assert [c.value for c in at.caption if c.value.startswith("Live: depth")]
+    # Off: the engine is given back.
+    at.toggle(key=state.live_toggle_key(state.ANALYSIS)).set_value(False)
+    at.run()
+    assert not [c for c in at.caption if c.value.startswith("Live:")]
