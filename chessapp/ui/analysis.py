@@ -22,7 +22,7 @@ through :func:`plain` before Markdown, or into dataframes and text widgets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import chess
@@ -540,7 +540,17 @@ def results_tables(session: AnalysisSession) -> None:
             for row in summary_rows(analysis)]
     st.table(pd.DataFrame(rows).set_index("Side"))
     st.dataframe(pd.DataFrame(move_rows(analysis)), hide_index=True, width="stretch",
-                 height=320)
+                 height=320, key=K.MOVE_TABLE, on_select=lambda: _on_move_row(session),
+                 selection_mode="single-row")
+
+
+def _on_move_row(session: AnalysisSession) -> None:
+    """A click on a row of the move table jumps the board to that ply of the main line."""
+    selection = st.session_state.get(K.MOVE_TABLE)
+    rows = [] if selection is None else selection.get("selection", {}).get("rows", [])
+    if rows and session.analysis is not None and 0 <= rows[0] < len(session.analysis.plies):
+        ply = session.analysis.plies[rows[0]].ply
+        _act(session, lambda c: c.jump(mainline_path(session.game, ply)))
 
 
 # --- Learn from your mistakes -------------------------------------------------------------------
@@ -743,6 +753,20 @@ def sessions_section(store: Store | None, session: AnalysisSession | None) -> No
 # --- The page -----------------------------------------------------------------------------------
 
 
+def header_line(h: Mapping[str, str]) -> str:
+    """Players with their ratings, event, date, time control and result, as plain text."""
+    def player(colour: str) -> str:
+        elo = h.get(f"{colour}Elo", "")
+        return h.get(colour, "?") + (f" ({elo})" if elo and elo not in ("?", "-") else "")
+
+    parts = [player("White"), player("Black"), h.get("Event", "?"), h.get("Date", "?")]
+    control = h.get("TimeControl", "")
+    if control and control not in ("?", "-"):
+        parts.append(f"time control {control}")
+    parts.append(h.get("Result", "*"))
+    return " · ".join(plain(p) for p in parts)
+
+
 def _show_flash() -> None:
     for kind, text in state.pop_analysis_flash():
         {"error": st.error, "warning": st.warning, "success": st.success,
@@ -768,8 +792,7 @@ def main() -> None:
     _adopt_finished(session)
     h = session.game.headers
     st.subheader(plain(session.name))
-    st.caption(" · ".join(plain(h.get(tag, "?")) for tag in ("White", "Black", "Event", "Date",
-                                                              "Result")))
+    st.caption(header_line(h))
     line = _controller(session).line
     state.set_analysis_line(line)
     cursor = PlyCursor(state.ANALYSIS, len(line))

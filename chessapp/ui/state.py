@@ -315,6 +315,7 @@ class AnalysisKeys:
     RENAME_BUTTON = "analysis.sessions.rename_button"
     SAVE_COPY = "analysis.sessions.copy"
     CLOSE = "analysis.sessions.close"
+    MOVE_TABLE = "analysis.results.moves"
     RETRO_WHITE = "analysis.retro.white"
     RETRO_BLACK = "analysis.retro.black"
     RETRO_MOVE = "analysis.retro.move"

@@ -390,3 +390,20 @@ def test_the_live_engine_follows_the_board_and_fills_the_cache(
     at.toggle(key=state.live_toggle_key(state.ANALYSIS)).set_value(False)
     at.run()
     assert not [c for c in at.caption if c.value.startswith("Live:")]
+
+
+@pytest.mark.parametrize(("headers", "line"), [
+    pytest.param({"White": "Anna", "Black": "Boris", "Event": "Club", "Date": "2024.05.01",
+                  "Result": "1-0", "WhiteElo": "1850", "BlackElo": "1790",
+                  "TimeControl": "600+5"},
+                 "Anna \\(1850\\) · Boris \\(1790\\) · Club · 2024.05.01 · time control 600\\+5 · 1-0",
+                 id="ratings and time control"),
+    pytest.param({"White": "Anna", "Black": "Boris", "WhiteElo": "?", "TimeControl": "-"},
+                 "Anna · Boris · ? · ? · \\*", id="unknown ratings and control are left out"),
+    pytest.param({"White": "1. [x](https://a.example)", "Black": "B"},
+                 "1\\. \\[x\\]\\(https\\://a.example\\) · B · ? · ? · \\*", id="text stays text"),
+])
+def test_the_header_names_ratings_and_time_control(headers: dict[str, str], line: str) -> None:
+    from chessapp.ui.analysis import header_line
+
+    assert header_line(headers) == line
