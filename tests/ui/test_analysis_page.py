@@ -396,7 +396,8 @@ def test_the_live_engine_follows_the_board_and_fills_the_cache(
     pytest.param({"White": "Anna", "Black": "Boris", "Event": "Club", "Date": "2024.05.01",
                   "Result": "1-0", "WhiteElo": "1850", "BlackElo": "1790",
                   "TimeControl": "600+5"},
-                 "Anna \\(1850\\) · Boris \\(1790\\) · Club · 2024.05.01 · time control 600\\+5 · 1-0",
+                 "Anna \\(1850\\) · Boris \\(1790\\) · Club · 2024.05.01 · "
+                 "time control 600\\+5 · 1-0",
                  id="ratings and time control"),
     pytest.param({"White": "Anna", "Black": "Boris", "WhiteElo": "?", "TimeControl": "-"},
                  "Anna · Boris · ? · ? · \\*", id="unknown ratings and control are left out"),
