@@ -1,7 +1,7 @@
 """The analysis page in real Chromium against ``streamlit run``, with the real Stockfish.
 
 * a pasted game is analysed at a small node limit until the tables appear;
-* a click on a piece, then on a square, of the explore board creates a
+* a click on a piece, then on a square (or a drag), of the board element creates a
   variation, and the variation is saved;
 * a saved session survives a server restart (same data directory) and opens
   from its ``?session=ID&ply=N`` link;
