@@ -63,6 +63,7 @@ class LiveSnapshot:
     updates: int  # how many info lines have arrived (a page shows a new one when it grows)
     done: bool
     error: str | None = None
+    elapsed_s: float = 0.0  # how long the search has run
 
 
 class LiveSearch:
@@ -102,7 +103,18 @@ class LiveSearch:
         with self._lock:
             lines = tuple(self._lines[k] for k in sorted(self._lines))
             return LiveSnapshot(self.fen, self._depth, self._nodes, self._nps, lines,
-                                self._updates, self._done, self._error)
+                                self._updates, self._done, self._error,
+                                time.monotonic() - self.started_at)
+
+    def wait_for_lines(self, timeout_s: float) -> bool:
+        """Wait at most ``timeout_s`` for the first line (or the end); True if there is one."""
+        ends = time.monotonic() + timeout_s
+        while time.monotonic() < ends:
+            snap = self.snapshot()
+            if snap.lines or snap.done:
+                return bool(snap.lines)
+            time.sleep(0.005)
+        return False
 
     # -- the search thread --
 

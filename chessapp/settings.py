@@ -41,6 +41,8 @@ MAX_COMMENT_CHARS = 20_000
 MAX_TOKEN_CHARS = 256
 #: Characters in one tag value; a FEN is under 100.
 MAX_TAG_CHARS = 1_000
+#: An uploaded story track (TOML); the café game's is about 20 KB.
+MAX_STORY_BYTES = 1024 * 1024
 #: Tag pairs per game.
 MAX_TAGS = 200
 

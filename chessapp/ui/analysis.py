@@ -32,13 +32,24 @@ import streamlit as st
 from chessapp import jobs
 from chessapp.analysis import win_percent
 from chessapp.engine import EnginePool, EngineStatus
-from chessapp.errors import ChessAppError, SessionNotFound
+from chessapp.errors import BadInput, ChessAppError, SessionNotFound
+from chessapp.export import filename_for
 from chessapp.games import MAX_PGN_BYTES, decode_pgn, game_from_fen, list_games, read_game
 from chessapp.jobs import AnalysisJob, JobState
 from chessapp.retro import Feedback, evaluator_search, retro_limit
 from chessapp.session import AnalysisSession
-from chessapp.settings import MAX_MULTIPV, AnalysisSettings, LimitKind, engine_choices, max_threads
+from chessapp.settings import (
+    MAX_MULTIPV,
+    MAX_STORY_BYTES,
+    AnalysisSettings,
+    LimitKind,
+    engine_choices,
+    max_threads,
+)
 from chessapp.store import Store
+from chessapp.story import check_track
+from chessapp.story import parse_track as parse_story
+from chessapp.story.generate import generate_story
 from chessapp.tree import (
     copy_game,
     game_to_pgn,
@@ -54,7 +65,7 @@ from chessapp.tree_ops import apply_event
 from chessapp.ui import live_panel, state, widgets
 from chessapp.ui.board_element import board_element
 from chessapp.ui.state import AnalysisKeys as K
-from chessapp.ui.state import PendingPick, PlyCursor, RetroState
+from chessapp.ui.state import PendingPick, PlyCursor, RetroState, StoryState
 from chessapp.view.analysis import (
     AnalysisController,
     EngineLineRow,
@@ -66,7 +77,9 @@ from chessapp.view.analysis import (
 )
 from chessapp.view.board import BoardEvent, tree_payload
 from chessapp.view.board import Path as BoardPath
-from chessapp.view.replay import clamp_ply
+from chessapp.view.board import main_line_path as main_line_index
+from chessapp.view.cafe import Beat, beat_for_ply, story_beats
+from chessapp.view.replay import autoplay_delay, clamp_ply
 
 log = logging.getLogger(__name__)
 
@@ -446,13 +459,19 @@ def _board_tree(session: AnalysisSession) -> dict[str, Any]:
     Built once per version of the tree and of its evals (this tab remembers the last).
     """
     evals = session.evals_by_fen()
-    key = (session.session_id, game_to_pgn(session.game), len(evals), session.analysis is None)
+    story_state = state.analysis_story()
+    key = (session.session_id, game_to_pgn(session.game), len(evals), id(session.analysis),
+           None if story_state is None else story_state.toml)
     cached = state.analysis_board_tree()
     if cached is not None and cached[0] == key:
         return cached[1]
     shapes, best = engine_shapes(session.game, evals)
+    # Autoplay waits longer where the story has more to say (on the main line).
+    delays: dict[BoardPath, int] = {}
+    for beat in _story_beats(session):
+        delays[main_line_index(beat.first_ply)] = int(autoplay_delay(beat.narration) * 1000)
     tree = tree_payload(judged_copy(session.game, session.analysis), auto_shapes=shapes,
-                        best_moves=best)
+                        best_moves=best, delays_ms=delays)
     state.set_analysis_board_tree((key, tree))
     return tree
 
@@ -471,13 +490,18 @@ def board_panel(session: AnalysisSession) -> None:
         on_path=lambda path: _on_board_path(session, path),
         on_event=lambda event: _on_board_event(session, event),
         cursor=index_path(session.game, ctrl.path), cursor_seq=cursor.board_seq,
-        movable=True, drawable=True,
+        movable=True, drawable=True, autoplay=True,
         copied_pgn=None if copied is None else copied[1],
         copied_seq=0 if copied is None else copied[0],
         label=f"Board after {view.label}" if view.ply else "Start position",
     )
     with st.container(horizontal=True, vertical_alignment="center"):
         widgets.eval_caption(view)
+    beats = _story_beats(session) if ctrl.on_main_line else ()
+    beat = beat_for_ply(beats, ctrl.ply)
+    if beat is not None:
+        with st.container(border=True):
+            st.text(beat.narration)
     if ctrl.on_main_line:
         st.caption("Main line. Drag a piece (or click it, then a square) to explore another move; "
                    "right-click a move in the list to promote or delete a variation.")
@@ -510,7 +534,7 @@ def board_panel(session: AnalysisSession) -> None:
                           args=(session, lambda c, side=color: c.jump_to_next_mistake(side)),
                           disabled=ctrl.next_mistake(color) is None,
                           help="Jump to the next inaccuracy, mistake or blunder")
-    widgets.eval_graph(cursor, replay)
+    widgets.eval_graph(cursor, replay, beats)
 
 
 def engine_lines(rows: list[EngineLineRow]) -> None:
@@ -551,6 +575,87 @@ def _on_move_row(session: AnalysisSession) -> None:
     if rows and session.analysis is not None and 0 <= rows[0] < len(session.analysis.plies):
         ply = session.analysis.plies[rows[0]].ply
         _act(session, lambda c: c.jump(mainline_path(session.game, ply)))
+
+
+# --- The story of the game -----------------------------------------------------------------------
+
+
+def _story(session: AnalysisSession) -> StoryState | None:
+    """The session's story: the user's uploaded track if there is one, else a generated one."""
+    analysis = session.analysis
+    if analysis is None:
+        return None
+    key = (session.session_id, id(analysis))
+    current = state.analysis_story()
+    if current is not None and current.key == key:
+        return current
+    generated = generate_story(session.game, analysis)
+    made = StoryState(key, generated.track, generated.toml)
+    state.set_analysis_story(made)
+    return made
+
+
+def _story_beats(session: AnalysisSession) -> tuple[Beat, ...]:
+    story_state = _story(session)
+    if story_state is None:
+        return ()
+    return story_beats(story_state.track, session.game, session.analysis)
+
+
+def _on_story_upload(session: AnalysisSession) -> None:
+    upload = st.session_state.get(K.STORY_UPLOAD)
+    current = _story(session)
+    if upload is None or current is None:
+        return
+    try:
+        if upload.size > MAX_STORY_BYTES:
+            raise BadInput(f"the file is {upload.size:,} bytes; the limit is {MAX_STORY_BYTES:,}")
+        text = upload.getvalue().decode("utf-8")
+        track = parse_story(text, source=upload.name)
+        results = check_track(track, session.game, session.analysis)
+    except UnicodeDecodeError:
+        state.push_analysis_flash("error", f"{upload.name} is not UTF-8 text.")
+        return
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"{upload.name} is not a usable story: {exc}")
+        return
+    failing = [r for r in results if r.holds is False]
+    state.set_analysis_story(StoryState(current.key, track, text, uploaded=upload.name))
+    state.push_analysis_flash(
+        "warning" if failing else "success",
+        f"Story loaded from {upload.name}: {len(results) - len(failing)} of {len(results)} "
+        f"claims hold" + (f"; {len(failing)} do not, and are shown as failing." if failing
+                         else "."))
+
+
+def _on_story_reset() -> None:
+    state.set_analysis_story(None)
+
+
+def story_section(session: AnalysisSession) -> None:
+    """The generated story: every claim it stands on, a TOML download, an upload to edit it."""
+    story_state = _story(session)
+    if story_state is None:
+        return
+    with st.expander("The story of the game", expanded=False):
+        source = (f"Your story, from {story_state.uploaded}." if story_state.uploaded else
+                  "Generated from the engine's analysis: every sentence rests on a claim that "
+                  "python-chess and the analysis checked. Download it, edit it, load it back.")
+        st.caption(plain(source))
+        for beat in _story_beats(session):
+            held = sum(1 for c in beat.claims if c.holds)
+            st.text(f"Plies {beat.first_ply}–{beat.last_ply}: {beat.narration}"
+                    + (f"  [{held} of {len(beat.claims)} claims hold]" if beat.claims else ""))
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.download_button("Download the story (TOML)", data=story_state.toml,
+                               file_name=filename_for(session.game.headers).removesuffix(".pgn")
+                               + ".story.toml", mime="application/toml", key=K.STORY_DOWNLOAD,
+                               icon=":material/download:", on_click="ignore")
+            if story_state.uploaded:
+                st.button("Back to the generated story", key=K.STORY_RESET,
+                          on_click=_on_story_reset)
+        st.file_uploader("Load an edited story (.toml)", type=["toml"], key=K.STORY_UPLOAD,
+                         on_change=_on_story_upload, args=(session,))
 
 
 # --- Learn from your mistakes -------------------------------------------------------------------
@@ -804,6 +909,7 @@ def main() -> None:
     st.subheader("Results")
     results_tables(session)
     if session.analysis is not None:
+        story_section(session)
         retro_section(session)
     st.subheader("Export")
     widgets.export_block(state.ANALYSIS, session.game, session.analysis,

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: How often the panel looks for new engine output while it is on (>= 2 updates a second).
 POLL_S = 0.25
+#: How long a new search may hold up the rerun that shows it, waiting for its first line.
+FIRST_LINE_WAIT_S = 0.12
 
 
 def _cached(pool: EnginePool, store: Store | None, board: chess.Board,
@@ -62,6 +64,9 @@ def follow(page: str, board: chess.Board, pool: EnginePool, store: Store | None,
 
         search = LiveSearch(pool, board, multipv=multipv, limit=live_limit(), on_done=keep)
         state.set_live_search(page, search.start())
+        # This runs in the board's callback, just before the page reruns: a moment's wait
+        # lets that rerun show the first lines already (Stockfish has one in milliseconds).
+        search.wait_for_lines(FIRST_LINE_WAIT_S)
     except ChessAppError as exc:
         log.warning("live engine unavailable: %s", exc)
 
@@ -109,7 +114,7 @@ def show_snapshot(board: chess.Board, snap: LiveSnapshot) -> None:
         st.warning(f"The live engine stopped: {plain(snap.error)}")
         return
     speed = f" · {snap.nps / 1000:,.0f} kn/s" if snap.nps else ""
-    status = "done" if snap.done else "thinking"
+    status = "done" if snap.done else f"thinking, {snap.elapsed_s:.1f} s"
     st.caption(f"Live: depth {snap.depth} · {snap.nodes:,} nodes{speed} · {status}")
     if not snap.lines:
         return

@@ -31,6 +31,7 @@ from chessapp.jobs import JOBS, AnalysisJob, cafe_key
 from chessapp.live import LiveSearch
 from chessapp.retro import Attempt, Mistake
 from chessapp.session import AnalysisSession
+from chessapp.story import StoryTrack
 from chessapp.tree import NodePath
 from chessapp.view.cafe import CafeView
 from chessapp.view.replay import Nav, clamp_ply, step
@@ -316,6 +317,10 @@ class AnalysisKeys:
     SAVE_COPY = "analysis.sessions.copy"
     CLOSE = "analysis.sessions.close"
     MOVE_TABLE = "analysis.results.moves"
+    STORY_DOWNLOAD = "analysis.story.download"
+    STORY_UPLOAD = "analysis.story.upload"
+    STORY_RESET = "analysis.story.reset"
+    STORY_AUTOPLAY = "analysis.story.autoplay"
     RETRO_WHITE = "analysis.retro.white"
     RETRO_BLACK = "analysis.retro.black"
     RETRO_MOVE = "analysis.retro.move"
@@ -397,6 +402,26 @@ class RetroState:
 
 _ANALYSIS_RETRO = "analysis.retro"
 _ANALYSIS_BOARD_TREE = "analysis.board_tree"
+_ANALYSIS_STORY = "analysis.story"
+
+
+@dataclass(frozen=True, slots=True)
+class StoryState:
+    """The story this tab shows for a session's analysis: generated, or the user's upload."""
+
+    key: object  # what it was made for (session, analysis), so a new analysis makes a new one
+    track: StoryTrack
+    toml: str
+    uploaded: str | None = None  # the uploaded file's name, when it is the user's own
+
+
+def analysis_story() -> StoryState | None:
+    value = st.session_state.get(_ANALYSIS_STORY)
+    return value if isinstance(value, StoryState) else None
+
+
+def set_analysis_story(value: StoryState | None) -> None:
+    st.session_state[_ANALYSIS_STORY] = value
 _ANALYSIS_COPIED = "analysis.copied"
 
 

@@ -304,3 +304,11 @@ def _checked(track: story.StoryTrack, game: chess.pgn.Game,
             year=decimal_year(seg.date), event=linked.get(seg.id), engine_note=note,
         ))
     return {"beats": link_beats(beats, events), "reading": reading}
+
+
+def story_beats(track: story.StoryTrack, game: chess.pgn.Game,
+                analysis: GameAnalysis | None) -> tuple[Beat, ...]:
+    """Any story track's beats with their checked claims (the Analysis page's generated or
+    uploaded story uses the café page's records)."""
+    beats: tuple[Beat, ...] = _checked(track, game, analysis)["beats"]
+    return beats

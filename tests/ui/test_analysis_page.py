@@ -408,3 +408,32 @@ def test_the_header_names_ratings_and_time_control(headers: dict[str, str], line
     from chessapp.ui.analysis import header_line
 
     assert header_line(headers) == line
+
+
+@pytest.mark.engine
+def test_an_analysed_game_gets_a_checked_story_to_download(
+        data_dir: Path, media_capture: dict[str, bytes]) -> None:
+    """Issue 12: after the analysis, the page narrates the game beside the board and offers
+    the story as TOML that loads back with every claim holding."""
+    from chessapp import story
+    from chessapp.analysis import GameAnalysis
+
+    at = paste(fresh(), SHORT)
+    at.number_input(key=K.LIMIT_VALUE).set_value(2000)
+    at = at.button(key=K.RUN).click().run()
+    session_id = at.query_params["session"]
+    job = jobs.JOBS.get(jobs.main_line_key(session_id))
+    assert job is not None and job.join(120)
+    at.run()
+    no_exception(at)
+    download = next(b for b in at.get("download_button")
+                    if b.proto.id.endswith(K.STORY_DOWNLOAD) or K.STORY_DOWNLOAD in b.proto.id)
+    text = media_capture[download.proto.url].decode("utf-8")
+    track = story.parse_track(text, source="download")
+    saved = Store().load_session(session_id)
+    assert saved.analysis is not None
+    results = story.check_track(track, read_game(SHORT), GameAnalysis.from_json(saved.analysis))
+    assert results and all(r.holds for r in results)
+    # The finish, 4. Qxf7#, is narrated beside the board at the last ply.
+    at = go_to_ply(at, 7)
+    assert any(t.value.startswith("The game ends after 4. Qxf7#") for t in at.text)
