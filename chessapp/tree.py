@@ -29,12 +29,10 @@ __all__ = [
     "game_to_pgn",
     "index_path",
     "is_mainline",
-    "legal_moves_by_square",
     "line_boards",
     "linear_game",
     "main_line_boards",
     "mainline_path",
-    "move_from_click",
     "move_label",
     "node_at",
     "numbered_line",
@@ -250,36 +248,6 @@ def delete_variation(game: chess.pgn.Game, path: NodePath) -> NodePath:
     parent = node_at(game, path[:start])
     parent.remove_variation(chess.Move.from_uci(path[start]))
     return path[:start]
-
-
-def legal_moves_by_square(board: chess.Board) -> dict[str, list[str]]:
-    """Each origin square's legal destinations (what a board in the browser may offer)."""
-    out: dict[str, list[str]] = {}
-    for move in board.legal_moves:
-        dest = chess.square_name(move.to_square)
-        targets = out.setdefault(chess.square_name(move.from_square), [])
-        if dest not in targets:
-            targets.append(dest)
-    return out
-
-
-def move_from_click(board: chess.Board, uci: str) -> chess.Move:
-    """A move the board reported as ``from`` + ``to`` (+ promotion piece).
-
-    A pawn reaching the last rank without a piece is promoted to a queen;
-    the SAN box plays under-promotions.
-    """
-    try:
-        move = chess.Move.from_uci(uci)
-    except ValueError:
-        raise BadInput("not a move", token=uci) from None
-    piece = board.piece_at(move.from_square)
-    if (move.promotion is None and piece is not None and piece.piece_type == chess.PAWN
-            and chess.square_rank(move.to_square) in (0, 7)):
-        move = chess.Move(move.from_square, move.to_square, promotion=chess.QUEEN)
-    if not board.is_legal(move):
-        raise BadInput("illegal move in this position", token=uci)
-    return move
 
 
 # --- Whole games -----------------------------------------------------------------------------

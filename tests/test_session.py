@@ -209,32 +209,6 @@ def test_illegal_played_move_is_bad_input() -> None:
         tree.play(read(SCHOLAR), (), chess.Move.from_uci("e2e5"))
 
 
-@pytest.mark.parametrize(
-    ("name", "fen", "clicked", "played"),
-    [
-        ("plain", chess.STARTING_FEN, "e2e4", "e2e4"),
-        ("promotion defaults to a queen", "8/4P3/8/8/8/8/k7/7K w - - 0 1", "e7e8", "e7e8q"),
-        ("explicit promotion kept", "8/4P3/8/8/8/8/k7/7K w - - 0 1", "e7e8r", "e7e8r"),
-    ],
-)
-def test_move_from_click(name: str, fen: str, clicked: str, played: str) -> None:
-    assert tree.move_from_click(chess.Board(fen), clicked).uci() == played, name
-
-
-@pytest.mark.parametrize("clicked", ["e2e5", "zz", "e7e8"])
-def test_move_from_click_rejects_illegal(clicked: str) -> None:
-    with pytest.raises(BadInput):
-        tree.move_from_click(chess.Board(), clicked)
-
-
-def test_legal_moves_by_square_at_the_start() -> None:
-    moves = tree.legal_moves_by_square(chess.Board())
-    assert moves["e2"] == ["e3", "e4"]
-    assert sorted(moves["g1"]) == ["f3", "h3"]
-    assert sum(len(v) for v in moves.values()) == 20
-    assert "e1" not in moves
-
-
 def test_delete_variation_keeps_the_main_line() -> None:
     game = read(SCHOLAR)
     side = play_san(game, play_san(game, ("e2e4",), "c5"), "Nf3")
