@@ -510,7 +510,7 @@ def board_panel(session: AnalysisSession) -> None:
     with st.form(K.SAN_FORM, clear_on_submit=True, border=False), \
             st.container(horizontal=True, vertical_alignment="bottom"):
         st.text_input("Play a move (SAN)", key=K.SAN, placeholder="Nf3")
-        st.form_submit_button("Play", key=K.SAN_BUTTON, on_click=_on_san, args=(session,))
+        st.form_submit_button("Play move", key=K.SAN_BUTTON, on_click=_on_san, args=(session,))
     if not ctrl.on_main_line:
         with st.container(horizontal=True):
             st.button("Back to the main line", key=K.MAIN_LINE, on_click=_act,

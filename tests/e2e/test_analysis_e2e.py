@@ -198,7 +198,7 @@ def test_saved_session_survives_a_server_restart(page: Any,
         load_pgn(page, SHORT)
         session_id = session_in_url(page)
         page.get_by_label("Play a move (SAN)").fill("Nf3")
-        page.get_by_role("button", name="Play", exact=True).click()
+        page.get_by_role("button", name="Play move", exact=True).click()
         wait_for_fen(page, fen_after(SHORT, "Nf3"))
     finally:
         first.stop()
@@ -253,3 +253,35 @@ def test_hostile_upload_is_shown_as_text_and_runs_nothing(page: Any, server: Ser
     assert page.locator("img[src='x']").count() == 0
     assert page.locator("script", has_text="alert(").count() == 0
     assert page.get_by_text("<script>alert('event')</script>").count() >= 1
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1000, 800), (1400, 1000)])
+def test_the_page_is_usable_at_phone_laptop_and_desktop_sizes(
+        browser: Any, server: Server, size: tuple[int, int]) -> None:
+    """Issue 10: nothing overlaps, no sideways scrolling, the board fills a phone's width,
+    and the controls stay reachable."""
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  is_mobile=width < 500, has_touch=width < 500)
+    try:
+        page = context.new_page()
+        open_analysis(page, server)
+        load_pgn(page, SHORT)
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+        assert widths[0] <= widths[1], f"sideways scroll at {size}"
+        board = page.locator(f"{BOARD} cg-board").bounding_box()
+        moves = page.locator(f"{BOARD} .c13b-moves").bounding_box()
+        assert board["x"] >= 0 and board["x"] + board["width"] <= width
+        assert (board["x"] + board["width"] <= moves["x"]
+                or board["y"] + board["height"] <= moves["y"]), f"move list over the board {size}"
+        if width < 500:
+            main = page.locator("[data-testid='stMainBlockContainer']").bounding_box()
+            assert board["width"] >= main["width"] - 48  # the board fills the column
+        # The controls under the board stay reachable: the SAN box can be used.
+        san = page.get_by_label("Play a move (SAN)")
+        san.scroll_into_view_if_needed()
+        san.fill("e4")
+        page.get_by_role("button", name="Play move", exact=True).click()
+        wait_for_fen(page, fen_after(SHORT, "e4"))
+    finally:
+        context.close()
