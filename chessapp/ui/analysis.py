@@ -283,6 +283,9 @@ def _on_analyse_variation(session: AnalysisSession) -> None:
         session.settings = _settings_from_widgets(session)
         jobs.start_variation_job(session, _controller(session).line,
                                  _evaluator(session.settings), _store())
+        # The button sits in the board's fragment, whose rerun would not start the job
+        # panel's polling: ask for a whole-page run (see board_panel).
+        state.request_full_run()
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot analyse the variation: {exc}")
 
@@ -477,6 +480,8 @@ def _board_tree(session: AnalysisSession) -> dict[str, Any]:
 
 
 def board_panel(session: AnalysisSession) -> None:
+    if state.take_full_run_request():
+        st.rerun()  # from inside a fragment: the whole page runs, with its pollers
     ctrl = _controller(session)
     state.set_analysis_line(ctrl.line)
     cursor = PlyCursor(state.ANALYSIS, len(ctrl.line))

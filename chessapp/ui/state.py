@@ -455,6 +455,18 @@ def set_analysis_retro(retro: RetroState | None) -> None:
     st.session_state[_ANALYSIS_RETRO] = retro
 
 
+_FULL_RUN = "analysis.full_run"
+
+
+def request_full_run() -> None:
+    """A callback inside a fragment needs the whole page to run next (callbacks cannot rerun)."""
+    st.session_state[_FULL_RUN] = True
+
+
+def take_full_run_request() -> bool:
+    return bool(st.session_state.pop(_FULL_RUN, False))
+
+
 def push_analysis_flash(kind: str, text: str) -> None:
     """A message from a callback, shown on the next run (``kind``: error/warning/success)."""
     st.session_state.setdefault(_ANALYSIS_FLASH, []).append((kind, text))

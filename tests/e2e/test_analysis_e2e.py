@@ -285,3 +285,22 @@ def test_the_page_is_usable_at_phone_laptop_and_desktop_sizes(
         wait_for_fen(page, fen_after(SHORT, "e4"))
     finally:
         context.close()
+
+
+def test_analysing_a_variation_shows_its_result_without_a_reload(
+        page: Any, server: Server, data_dir: Path) -> None:
+    open_analysis(page, server)
+    load_pgn(page, SHORT)
+    nodes = page.get_by_label("Nodes", exact=True)
+    nodes.fill("2000")
+    nodes.press("Tab")
+    wait_until_idle(page)
+    page.get_by_label("Play a move (SAN)").fill("d4")  # 1. d4: a variation from the start
+    page.get_by_role("button", name="Play move", exact=True).click()
+    wait_for_fen(page, fen_after(SHORT, "d4"))
+    page.get_by_text("No engine lines for this position yet.").wait_for()
+    page.get_by_role("button", name="Analyse this variation").click()
+    # The job finishes on the server; the page takes it in and shows the lines, no reload.
+    page.get_by_role("columnheader", name="Line").wait_for(timeout=120_000)
+    assert page.get_by_text("No engine lines for this position yet.").count() == 0
+    assert page.locator(BOARD).get_attribute("data-fen") == fen_after(SHORT, "d4")
