@@ -527,10 +527,6 @@ def board_panel(session: AnalysisSession) -> None:
                       args=(session, AnalysisController.delete_variation),
                       kwargs={"save": True})
     engine_lines(rows)
-    if live_panel.live_toggle(state.ANALYSIS):
-        st.fragment(live_panel.live_panel, run_every=live_panel.POLL_S)(
-            state.ANALYSIS, lambda: _controller(session).board,
-            lambda: _evaluator(session.settings), store_or_none(), session.settings.multipv)
     if session.analysis is not None:
         with st.container(horizontal=True):
             for color, key, label in ((chess.WHITE, K.NEXT_MISTAKE_WHITE, "White"),
@@ -911,6 +907,12 @@ def main() -> None:
     with st.expander("Engine", expanded=session.analysis is None):
         engine_settings(session, status)
     st.fragment(board_panel)(session)
+    # The live engine polls in a fragment of its own, beside the board's (not inside it:
+    # fragment runs queue per session, and a nested one is re-made on every board step).
+    if live_panel.live_toggle(state.ANALYSIS):
+        st.fragment(live_panel.live_panel, run_every=live_panel.POLL_S)(
+            state.ANALYSIS, lambda: _controller(session).board,
+            lambda: _evaluator(session.settings), _store(), session.settings.multipv)
     st.subheader("Results")
     results_tables(session)
     if session.analysis is not None:
