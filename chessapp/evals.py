@@ -197,3 +197,9 @@ class PositionEval:
     @property
     def eval(self) -> WhiteEval:
         return self.lines[0].eval
+
+    @property
+    def nodes(self) -> int | None:
+        """Nodes the engine actually searched (python-chess ``info["nodes"]``; 0 when the
+        position was over and needed no search; None when unknown, e.g. a skipped position)."""
+        return self.lines[0].nodes
