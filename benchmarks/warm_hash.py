@@ -26,8 +26,8 @@ from pathlib import Path
 import chess
 import chess.engine
 from _common import machine, print_table
-
 from adaptive import all_games  # benchmarks/adaptive.py: the same games
+
 from chessapp import adaptive, analysis, engine, store
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
 
