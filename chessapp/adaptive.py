@@ -21,22 +21,30 @@ when any of these holds (``d`` is the mover's drop in winning chances on
 lichess's −1..1 scale, :func:`chessapp.analysis.win_chance_loss`;
 ``below = log_growth(N / b)`` is how many ladder steps ``b`` is below N):
 
-* ``FLOOR``: ``b`` < the largest ladder step ≤ N / :data:`FLOOR_DIVISOR`
-  (every position gets at least that, so accuracy and ACPL, which use every
-  eval and not just the judged ones, are close to the uniform run's);
-* ``NEAR_THRESHOLD``: ``|d − t| < MARGIN_PER_STEP · below`` for a lichess
-  threshold ``t`` in 0.1 / 0.2 / 0.3 (Advice.scala). The margin shrinks as the
-  budget nears N, because evals move less between b and N the closer b is;
-* ``SWING``: ``|d| ≥`` :data:`SWING` (a blunder-sized change either way: a
-  big gain means the eval before the move was wrong);
+* ``NEAR_THRESHOLD``: ``|d − t| < MARGIN + MARGIN_PER_STEP · max(0, below − 1)``
+  for a lichess threshold ``t`` in 0.1 / 0.2 / 0.3 (Advice.scala): 0.04 one
+  step below N, 0.14 at 1k for N = 1M. The margin shrinks as the budget nears
+  N because evals move less; both constants were measured (see their comments);
+* ``SWING``: ``|d| ≥`` :data:`SWING` (a blunder-sized change either way);
+* ``GAIN``: the mover gains at least :data:`GAIN` (the eval before the move
+  was wrong, so the previous move's verdict is in doubt);
 * ``MATE``: a mate score appears or disappears between the two positions, or
   changes side (lichess judges those with ``MateAdvice``, whose verdict
   depends on whether the mate is there at all);
-* ``BEST_DIFFERS``: the engine's best move is not the move played and
-  ``b`` < the largest step ≤ N / :data:`TACTICS_DIVISOR` (a shallow search
+* ``BEST_DIFFERS``: below the *tactics step* (the largest step ≤ N /
+  :data:`TACTICS_DIVISOR`, at least the second), the engine's best move is not
+  the move played and ``|d| ≥`` :data:`BEST_DIFFERS_MIN` (a shallow search
   misses the tactic that makes a quiet-looking move bad);
-* ``SHORT_PV``: a line shorter than :data:`SHORT_PV` plies at either
-  position, also only below the tactics step (the search did not settle).
+* ``SHORT_PV``: below the tactics step, a line shorter than :data:`SHORT_PV`
+  plies at either position (the search did not settle);
+* ``FLOOR``: ``b`` is below the largest step ≤ N / :data:`FLOOR_DIVISOR`
+  (accuracy and ACPL use every eval, not just the judged ones).
+
+Each pass moves both positions of every uncertain move one step up, except
+that a ``SWING`` or ``MATE`` move whose positions are both past the tactics step
+goes straight to N (:data:`JUMP_REASONS`). A position whose winning chances
+moved more than :data:`UNSTABLE` between its last two budgets also goes up a
+step (``UNSTABLE``).
 
 Determinism. Every decision is a pure function of the results, and every
 result is a search of one position at one exact ladder budget with a cleared
@@ -53,9 +61,14 @@ request for at most M; the report still records the nodes each eval really
 got, so the analysis stays reproducible. Nothing in the CLI does that.
 
 Warm hash. fishnet splits a game into chunks of up to 6 positions with one
-overlap. ``benchmarks/warm_hash.py`` measures what keeping the hash within such
-chunks does for the ladder's budgets; the result and the decision not to
-adopt it are in BENCHMARKS.md.
+overlap (``src/queue.rs``; ``Chunk::MAX_POSITIONS``). ``benchmarks/warm_hash.py``
+measured what keeping the hash within such chunks does at the ladder's low
+budgets: it is deterministic for a fixed chunking, and it lowers the first
+pass's eval error by about a fifth, but it costs a fifth more nodes (the
+overlaps), it helps the 16k step's judgements not at all, and later passes
+deepen scattered positions, not runs of 5. A warm result also depends on its
+chunk, so it could not share the cache with passes and runs chunked
+differently. Not adopted: every search clears the hash (BENCHMARKS.md).
 """
 
 from __future__ import annotations
