@@ -15,6 +15,7 @@ miniatures, long endgames, tactical games and games decided by one blunder.
 
     PYTHONPATH=. .venv/bin/python benchmarks/adaptive.py --nodes 200000 --workers 1
     ... --games 3 --nodes 20000       # a quick pass over the first games
+    ... --only selfplay-40,kmVDKlen    # just these
     ... --cache out.sqlite3            # development: reuse searches between runs
                                        # (node counts stay right, times do not)
 """
@@ -156,10 +157,14 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--games", type=int, default=0, help="only the first N games")
+    parser.add_argument("--only", help="comma-separated game names (e.g. selfplay-40,kmVDKlen)")
     parser.add_argument("--cache", type=Path, help="development only: a SQLite cache to reuse")
     args = parser.parse_args()
     cache = store.Store(args.cache) if args.cache else None
     games = all_games()
+    if args.only:
+        wanted = args.only.split(",")
+        games = [g for g in games if g[0] in wanted]
     if args.games:
         games = games[:args.games]
     print(f"machine: {machine()}; N = {args.nodes:,} nodes; workers {args.workers}; "
