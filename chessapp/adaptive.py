@@ -77,7 +77,7 @@ import dataclasses
 import enum
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -420,8 +420,14 @@ def analyse_game_adaptive(
     rule: AdaptiveRule = AdaptiveRule(),  # frozen, so a safe default
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    on_pass: Callable[[GameAnalysis, int], None] | None = None,
 ) -> AdaptiveResult:
-    """Analyse the main line with at most ``limit.nodes`` per position, spent adaptively."""
+    """Analyse the main line with at most ``limit.nodes`` per position, spent adaptively.
+
+    ``progress`` is called per batch of positions of a pass (done, total of the batch).
+    ``on_pass(analysis, passes)`` gets the whole game judged with the evals so far after
+    every pass: a page can show the first pass's analysis at once and refine it.
+    """
     if limit.nodes is None:
         raise BadInput("adaptive analysis needs a node budget (--nodes), not depth or time")
     ladder = rule.ladder(limit.nodes)
@@ -438,6 +444,14 @@ def analyse_game_adaptive(
         progress=progress, cancel=cancel))
     passes = 1
     spent = sum(r.nodes or 0 for r in results)
+    key = rule.key(limit.nodes)
+
+    def judged() -> GameAnalysis:
+        built = build_game_analysis(game, results, multipv=multipv)
+        return dataclasses.replace(built, limit=limit, adaptive=key)
+
+    if on_pass is not None:
+        on_pass(judged(), passes)
     seen: dict[int, set[Reason]] = {}
     while True:
         uncertain = uncertain_plies(boards, moves, results, steps, ladder, rule)
@@ -465,8 +479,9 @@ def analyse_game_adaptive(
                 previous[index] = results[index]
                 results[index] = result
                 steps[index] = step
-    built = build_game_analysis(game, results, multipv=multipv)
-    analysis = dataclasses.replace(built, limit=limit, adaptive=rule.key(limit.nodes))
+        if on_pass is not None:
+            on_pass(judged(), passes)
+    analysis = judged()
     return AdaptiveResult(
         analysis=analysis,
         ladder=ladder,

@@ -196,7 +196,12 @@ def test_only_the_moves_that_could_change_are_deepened_until_settled() -> None:
     best[fens[2]] = NF3
     limit = SearchLimit(nodes=20_000)
     fake = LadderFake(evals, best)
-    result = adaptive.analyse_game_adaptive(game, fake, limit)
+    interim: list[tuple[int, analysis.Judgement | None]] = []
+    result = adaptive.analyse_game_adaptive(
+        game, fake, limit, on_pass=lambda a, n: interim.append((n, a.plies[2].judgement)))
+    # The first pass's analysis came at once (Qh5 not yet judged), then one per pass.
+    assert interim[0] == (1, None) and [n for n, _ in interim] == list(range(1, result.passes + 1))
+    assert interim[-1][1] is analysis.Judgement.INACCURACY
     uniform = analysis.analyse_game(game, LadderFake(evals, best), limit)
     assert result.budgets[:2] == (1000, 1000)  # quiet: the first pass was enough
     # Both sides of Qh5 go up until the drop (0.147 at 16k) is more than 16k's margin (0.04)
