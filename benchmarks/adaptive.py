@@ -118,7 +118,9 @@ def _delta(a: float | None, b: float | None) -> float:
 def compare(name: str, kind: str, game: chess.pgn.Game, nodes: int, workers: int,
             cache: store.Store | None) -> Row:
     limit = SearchLimit(nodes=nodes)
-    config = engine.EngineConfig(workers=workers, threads=1, hash_mb=16)
+    # A generous deadline: on a box shared by several agents a 1M search took over the
+    # default's 20 s (which assumes 200k nodes/s); the deadline only exists to catch hangs.
+    config = engine.EngineConfig(workers=workers, threads=1, hash_mb=16, nodes_per_second=20_000)
     with engine.EnginePool(config) as pool:
         assert pool.identity.name  # starts one engine outside the timed part, for both runs
         start = time.perf_counter()
