@@ -19,6 +19,7 @@ White's first move) and every move is judged from the mover's side.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import math
@@ -291,6 +292,8 @@ class PlyAnalysis:
     cp_loss: int
     #: Why this move was not judged (the engine crashed on a position), if so.
     note: str | None = None
+    #: Nodes the engine searched for the position after this move (None: unknown).
+    nodes: int | None = None
 
     @property
     def judgement(self) -> Judgement | None:
@@ -322,15 +325,17 @@ class PlyAnalysis:
             "win_chance_loss": round(self.verdict.win_chance_loss, 4),
             "accuracy": round(self.accuracy, 2),
             "note": self.note,
+            "nodes": self.nodes,
         }
 
 
 def _position_from_json(
     board: chess.Board, ev: dict[str, Any], pv: tuple[chess.Move, ...] | None,
-    identity: EngineIdentity, limit: SearchLimit,
+    identity: EngineIdentity, limit: SearchLimit, nodes: int | None = None,
 ) -> PositionEval:
     white_eval = WhiteEval.from_json(ev, turn=board.turn)
-    return PositionEval(board.fen(), (EngineLine(white_eval, pv or ()),), identity, limit)
+    return PositionEval(board.fen(), (EngineLine(white_eval, pv or (), nodes=nodes),),
+                        identity, limit)
 
 
 def eval_comment(ev: WhiteEval) -> str:
@@ -370,6 +375,9 @@ class GameAnalysis:
     engine: EngineIdentity
     limit: SearchLimit
     multipv: int
+    #: The adaptive rule's key (chessapp.adaptive) when the budget was spent adaptively;
+    #: ``limit`` is then the most any position got. None: every position got ``limit``.
+    adaptive: str | None = None
 
     def summary(self) -> dict[chess.Color, SideSummary]:
         start_color = chess.Board(self.start_fen).turn
@@ -394,7 +402,9 @@ class GameAnalysis:
             "engine": self.engine.to_json(),
             "limit": self.limit.to_json(),
             "multipv": self.multipv,
-            "start": {"fen": self.start_fen, "eval": self.initial.eval.to_json()},
+            "adaptive": self.adaptive,
+            "start": {"fen": self.start_fen, "eval": self.initial.eval.to_json(),
+                      "nodes": self.initial.nodes},
             "plies": [p.to_json() for p in self.plies],
             "summary": {"white": summary[chess.WHITE].to_json(),
                         "black": summary[chess.BLACK].to_json()},
@@ -412,7 +422,8 @@ class GameAnalysis:
         board = chess.Board(data["start"]["fen"])
         game = chess.pgn.Game.from_board(board)
         game.headers.update(data.get("headers", {}))
-        positions = [_position_from_json(board, data["start"]["eval"], None, identity, limit)]
+        positions = [_position_from_json(board, data["start"]["eval"], None, identity, limit,
+                                         data["start"].get("nodes"))]
         node: chess.pgn.GameNode = game
         for ply in data["plies"]:
             move = chess.Move.from_uci(ply["uci"])
@@ -422,12 +433,14 @@ class GameAnalysis:
             before = positions[-1]
             pv = tuple(chess.Move.from_uci(u) for u in ply.get("pv", []))
             if pv:
-                positions[-1] = PositionEval(before.fen, (EngineLine(before.eval, pv),),
-                                             identity, limit)
+                positions[-1] = PositionEval(
+                    before.fen, (EngineLine(before.eval, pv, nodes=before.nodes),), identity, limit)
             board.push(move)
             node = node.add_main_variation(move)
-            positions.append(_position_from_json(board, ply["eval"], None, identity, limit))
-        return build_game_analysis(game, positions, multipv=int(data.get("multipv", 1)))
+            positions.append(_position_from_json(board, ply["eval"], None, identity, limit,
+                                                 ply.get("nodes")))
+        rebuilt = build_game_analysis(game, positions, multipv=int(data.get("multipv", 1)))
+        return dataclasses.replace(rebuilt, adaptive=data.get("adaptive"))
 
 
 # --- The orchestrator --------------------------------------------------------------
@@ -594,6 +607,7 @@ def build_game_analysis(
             accuracy=100.0 if note else move_accuracy(win_b, win_a),
             cp_loss=0 if note else centipawn_loss(before.eval, after.eval, mover),
             note=None if note is None else f"not judged: {note}",
+            nodes=after.nodes,
         ))
     first = positions[0]
     return GameAnalysis(

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"nodes per position (default {DEFAULT_NODES:,})")
     lim.add_argument("--depth", type=_positive, metavar="D", help="depth per position")
     lim.add_argument("--movetime", type=_positive, metavar="MS", help="milliseconds per position")
+    an.add_argument("--adaptive", action="store_true",
+                    help="spend at most --nodes per position, only where a judgement could "
+                         "change (chessapp/adaptive.py; needs a node budget)")
     an.add_argument("--multipv", type=int, default=1, choices=range(1, MAX_MULTIPV + 1),
                     metavar="K", help=f"engine lines per position, 1-{MAX_MULTIPV} (default 1)")
     an.add_argument("--workers", type=_positive, metavar="W",
@@ -238,13 +241,15 @@ class ProgressBar:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    from chessapp import engine, export, store
+    from chessapp import adaptive, engine, export, store
     from chessapp.coach import report_json
     from chessapp.story.generate import generate_story
 
     if args.story and args.all:
         raise BadInput("--story writes the story of one game; use --game N, not --all")
     limit = _limit(args)
+    if args.adaptive and limit.nodes is None:
+        raise BadInput("--adaptive needs a node budget: use --nodes, not --depth or --movetime")
     config = engine.EngineConfig.from_env(
         **{k: v for k, v in {"path": args.engine, "workers": args.workers,
                              "threads": args.threads, "hash_mb": args.hash}.items()
@@ -271,8 +276,13 @@ def analyze(args: argparse.Namespace) -> int:
             white, black = game.headers.get("White", "?"), game.headers.get("Black", "?")
             bar.label = f"game {number if args.all else args.game}: {white} - {black}"[:60]
             calls_before = pool.calls
-            result = analysis.analyse_game(game, pool, limit, multipv=args.multipv,
-                                           cache=cache, progress=bar.update)
+            if args.adaptive:
+                result = adaptive.analyse_game_adaptive(
+                    game, pool, limit, multipv=args.multipv, cache=cache,
+                    progress=bar.update).analysis
+            else:
+                result = analysis.analyse_game(game, pool, limit, multipv=args.multipv,
+                                               cache=cache, progress=bar.update)
             if not args.quiet:
                 searched = pool.calls - calls_before
                 positions = len(result.plies) + 1

@@ -232,6 +232,12 @@ class PositionEval:
     def eval(self) -> WhiteEval:
         return self.lines[0].eval
 
+    @property
+    def nodes(self) -> int | None:
+        """Nodes the engine actually searched (python-chess ``info["nodes"]``; 0 when the
+        position was over and needed no search; None when unknown, e.g. a skipped position)."""
+        return self.lines[0].nodes
+
 
 def terminal_eval(
     board: chess.Board, engine: EngineIdentity, limit: SearchLimit
@@ -243,4 +249,4 @@ def terminal_eval(
         ev = WhiteEval(cp=0)
     else:
         return None
-    return PositionEval(board.fen(), (EngineLine(ev, ()),), engine, limit)
+    return PositionEval(board.fen(), (EngineLine(ev, (), nodes=0),), engine, limit)

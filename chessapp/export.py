@@ -19,6 +19,9 @@ Choices, following lichess's PGN export where it has one:
 * Comments never break PGN: braces inside them become parentheses and all
   whitespace (newlines included) collapses to single spaces, so no comment
   line can start with ``%`` or ``[`` and no ``}`` ends a comment early.
+* ``[AnalysisNodes "total=N searched=P min=A max=B"]`` sums the nodes the
+  engine searched for the evals used (:func:`nodes_tag`); an adaptive
+  analysis also gets ``[AnalysisAdaptive "<rule key>"]`` (chessapp.adaptive).
 * Tag values escape ``\\`` and ``"`` with a backslash (the PGN standard,
   section 7); python-chess 1.11 writes them raw. :mod:`chessapp.games`
   unescapes them on the way in.
@@ -42,7 +45,7 @@ from chessapp.shapes import Shape
 log = logging.getLogger(__name__)
 
 __all__ = ["BEST_LINE_PLIES", "ExportOptions", "clean_comment", "export_pgn", "filename_for",
-           "read_evals"]
+           "nodes_tag", "read_evals"]
 
 #: lichess shows at most this many plies of the engine's line under a judged move.
 BEST_LINE_PLIES = 12
@@ -248,7 +251,29 @@ def export_pgn(
         headers["AnalysisSettings"] = (f"threads={analysis.engine.threads} "
                                        f"hash={analysis.engine.hash_mb} "
                                        f"multipv={analysis.multipv}")
+        nodes_summary = nodes_tag(analysis)
+        if nodes_summary is not None:  # None: an analysis read back from a report without nodes
+            headers["AnalysisNodes"] = nodes_summary
+        if analysis.adaptive is not None:
+            headers["AnalysisAdaptive"] = analysis.adaptive
     return copy.accept(_Exporter(columns=80)) + "\n"
+
+
+def nodes_tag(analysis: GameAnalysis) -> str | None:
+    """The ``[AnalysisNodes]`` tag: ``total=N searched=P min=A max=B``.
+
+    Over the positions of the main line (start included) whose eval the
+    analysis uses: ``total`` nodes the engine searched for them, ``searched``
+    how many needed a search (finished positions need none), and the fewest
+    and most nodes one of them got. Per-position figures are in the JSON report.
+    None when no position has a node count (an analysis rebuilt from an older
+    report, or scripted evals): the tag is then left out.
+    """
+    counts = [n for n in (analysis.initial.nodes, *(p.nodes for p in analysis.plies))
+              if n is not None and n > 0]
+    if not counts:
+        return None
+    return f"total={sum(counts)} searched={len(counts)} min={min(counts)} max={max(counts)}"
 
 
 def read_evals(game: chess.pgn.Game) -> list[WhiteEval | None]:

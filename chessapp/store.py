@@ -335,6 +335,35 @@ class Store:
             return None
         return PositionEval(fen, lines, engine, limit)
 
+    def get_eval_covering(self, fen: str, engine: EngineIdentity, limit: SearchLimit,
+                          multipv: int, *, at_most: int | None = None) -> PositionEval | None:
+        """The cached node-limited result of this position and settings with the smallest
+        budget >= ``limit.nodes`` (and <= ``at_most``), or None. Used only by callers that
+        accept a deeper result than they asked for (``chessapp.adaptive.DeeperResultsCache``);
+        ``get_eval`` stays exact, which keeps same-settings output byte-identical.
+        """
+        if limit.nodes is None:
+            return self.get_eval(fen, engine, limit, multipv)
+        rows = self._read(
+            "SELECT lim, lines FROM evals WHERE fen = ? AND engine = ? AND multipv = ? "
+            "AND lim LIKE 'nodes=%'", (fen, engine.key(), multipv))
+        covering: list[tuple[int, str]] = []
+        for lim, lines in rows:
+            try:
+                budget = SearchLimit.parse(lim).nodes
+            except ValueError:
+                continue
+            if budget is not None and budget >= limit.nodes and (
+                    at_most is None or budget <= at_most):
+                covering.append((budget, lines))
+        for budget, lines in sorted(covering):
+            try:
+                return PositionEval(fen, _lines_from_json(lines), engine,
+                                    SearchLimit(nodes=budget))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("ignoring an unreadable cache row for %s: %r", fen, exc)
+        return None
+
     def put_eval(self, result: PositionEval, multipv: int) -> None:
         with self._write() as conn:
             conn.execute(

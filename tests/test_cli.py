@@ -69,7 +69,8 @@ def test_report_has_the_documented_schema(opera_report: tuple[dict[str, Any], st
     board = chess.Board()
     for i, ply in enumerate(game["plies"], start=1):
         assert set(ply) == {"ply", "san", "uci", "fen", "eval", "best", "pv", "judgement",
-                            "win_chance_loss", "accuracy", "note", "explanation"}
+                            "win_chance_loss", "accuracy", "note", "explanation",
+                            "nodes"}
         if ply["judgement"] is None:
             assert ply["explanation"] is None
         else:  # every judged move is explained, from claims that held (or the numbers only)
@@ -80,6 +81,14 @@ def test_report_has_the_documented_schema(opera_report: tuple[dict[str, Any], st
             assert all(c["sentence"] == "" for c in explanation["claims"] if not c["held"])
             assert all(sentence in explanation["text"] for sentence in held[:1])
         assert ply["ply"] == i
+        # Issue 16: the nodes searched for the position after the move: 0 once it is over,
+        # fewer than the limit where Stockfish proves a mate early, else just over the limit.
+        if i == 33:
+            assert ply["nodes"] == 0
+        elif ply["eval"]["mate"] is None:
+            assert 5000 <= ply["nodes"] <= 6000
+        else:
+            assert 0 < ply["nodes"] <= 6000
         assert board.san(chess.Move.from_uci(ply["uci"])) == ply["san"]
         if ply["best"] is not None:
             assert board.san(chess.Move.from_uci(ply["best"]["uci"])) == ply["best"]["san"]
