@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import chess
 import chess.pgn
 
-from chessapp.analysis import GameAnalysis
+from chessapp.analysis import GameAnalysis, strip_advice
 from chessapp.evals import WhiteEval
 from chessapp.shapes import Shape
 
@@ -117,15 +117,6 @@ def _check_analysis(game: chess.pgn.Game, analysis: GameAnalysis) -> None:
         raise ValueError("the analysis starts from another position than the game")
 
 
-#: A judgement comment as lichess (and this module) writes it, with or without
-#: the eval prefix: "(0.30 → -1.20) Mistake. Nf3 was best."
-_EVAL_TEXT = r"(?:-?\d+\.\d+|Mate in \d+|Checkmate)"
-_ADVICE = re.compile(
-    rf"\s*(?:\({_EVAL_TEXT} → {_EVAL_TEXT}\) )?"
-    r"(?:Inaccuracy|Mistake|Blunder|Checkmate is now unavoidable|Lost forced checkmate sequence)"
-    r"\.(?: (?:\S+ was best|Best move was \S+)\.)?")
-
-
 def _drop_old_advice(node: chess.pgn.GameNode) -> None:
     """Remove the evals and judgement comments of an earlier analysis.
 
@@ -133,7 +124,7 @@ def _drop_old_advice(node: chess.pgn.GameNode) -> None:
     never double them.
     """
     node.set_eval(None)
-    node.comment = _ADVICE.sub("", node.comment).strip()
+    node.comment = strip_advice(node.comment)
 
 
 def _fold_analysis(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis,

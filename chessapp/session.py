@@ -444,7 +444,7 @@ def move_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
             "Eval": p.eval.text(),
             "Best move": "" if p.best_san is None or p.best_san == p.san else p.best_san,
             "Judgement": "" if p.judgement is None else p.judgement.title,
-            "Accuracy": round(p.accuracy, 1),
+            "Accuracy": None if p.accuracy is None else round(p.accuracy, 1),
         })
     return rows
 
