@@ -35,12 +35,13 @@ import statistics
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import chess
 import chess.pgn
 
+from chessapp.divider import Division, Phase, divide, phase_of
 from chessapp.errors import EngineCrashed
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
 
@@ -461,12 +462,28 @@ def _position_from_json(
 
 
 @dataclass(frozen=True, slots=True)
+class PhaseSummary:
+    """One side's play in one phase of the game (see :mod:`chessapp.divider`)."""
+
+    accuracy: float | None
+    acpl: float | None
+    moves: int  # the side's scored moves in this phase
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accuracy": None if self.accuracy is None else round(self.accuracy, 1),
+                "acpl": self.acpl, "moves": self.moves}
+
+
+@dataclass(frozen=True, slots=True)
 class SideSummary:
     accuracy: float | None
     acpl: float | None
     inaccuracies: int
     mistakes: int
     blunders: int
+    #: Accuracy and ACPL per phase; None for a phase in which this side made
+    #: no scored move (the game never reached it, or reached it too late).
+    phases: dict[Phase, PhaseSummary | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -475,6 +492,8 @@ class SideSummary:
             "inaccuracies": self.inaccuracies,
             "mistakes": self.mistakes,
             "blunders": self.blunders,
+            "phases": {phase.value: (None if (found := self.phases.get(phase)) is None
+                                     else found.to_json()) for phase in Phase},
         }
 
 
@@ -500,17 +519,37 @@ class GameAnalysis:
         scored = [p.eval for p in self.plies if p.scored]
         return move_weights(scored, initial=INITIAL_EVAL, start_color=self.start_color)
 
+    @property
+    def division(self) -> Division:
+        """lichess's Divider over the start position and every position after a move."""
+        fens = [self.start_fen, *(p.fen for p in self.plies)]
+        return divide([chess.BaseBoard(fen.split()[0]) for fen in fens])
+
     def summary(self) -> dict[chess.Color, SideSummary]:
         weights = self.move_weights()
+        scored = [p for p in self.plies if p.scored]
+        division = self.division
+        phase = {p.ply: phase_of(division, p.ply) for p in scored}
         out: dict[chess.Color, SideSummary] = {}
         for color in (chess.WHITE, chess.BLACK):
             mine = [p for p in self.plies if p.mover == color]
+            moves = [(p, a, w) for p, (a, w, c) in zip(scored, weights, strict=True)
+                     if c == color]
+            phases: dict[Phase, PhaseSummary | None] = {}
+            for part in Phase:
+                inside = [(p, a, w) for p, a, w in moves if phase[p.ply] is part]
+                phases[part] = None if not inside else PhaseSummary(
+                    accuracy=accuracy_of([(a, w) for _, a, w in inside]),
+                    acpl=average_centipawn_loss([p.cp_loss for p, _, _ in inside
+                                                 if p.cp_loss is not None]),
+                    moves=len(inside))
             out[color] = SideSummary(
-                accuracy=accuracy_of([(a, w) for a, w, c in weights if c == color]),
+                accuracy=accuracy_of([(a, w) for _, a, w in moves]),
                 acpl=average_centipawn_loss([p.cp_loss for p in mine if p.cp_loss is not None]),
                 inaccuracies=sum(p.judgement is Judgement.INACCURACY for p in mine),
                 mistakes=sum(p.judgement is Judgement.MISTAKE for p in mine),
                 blunders=sum(p.judgement is Judgement.BLUNDER for p in mine),
+                phases=phases,
             )
         return out
 
@@ -525,6 +564,7 @@ class GameAnalysis:
             "multipv": self.multipv,
             "start": {"fen": self.start_fen, "eval": self.initial.eval.to_json()},
             "plies": [p.to_json() for p in self.plies],
+            "division": self.division.to_json(),
             "summary": {"white": summary[chess.WHITE].to_json(),
                         "black": summary[chess.BLACK].to_json()},
         }

@@ -238,7 +238,7 @@ class ProgressBar:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    from chessapp import engine, export, store
+    from chessapp import engine, export, report, store
 
     limit = _limit(args)
     config = engine.EngineConfig.from_env(
@@ -266,6 +266,8 @@ def analyze(args: argparse.Namespace) -> int:
                 positions = len(result.plies) + 1
                 print(f"{bar.label}: {positions} positions, {searched} engine searches, "
                       f"{positions - searched} cached or final", file=sys.stderr)
+                for line in report.summary_lines(result):
+                    print(line, file=sys.stderr)
             if number > 1:
                 out.write("\n")  # a blank line between games
             out.write(export.export_pgn(game, result, options))
@@ -273,7 +275,7 @@ def analyze(args: argparse.Namespace) -> int:
             if args.json:
                 reports.append(result.to_json())
     if args.json:
-        report = {"chessapp": __version__, "games": reports}
-        Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n",
+        document = {"chessapp": __version__, "games": reports}
+        Path(args.json).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n",
                                    encoding="utf-8")
     return EXIT_OK

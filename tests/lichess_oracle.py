@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,14 @@ def oracle_games() -> Iterator[OracleGame]:
     for entry in manifest:
         path = base / entry["file"]
         yield _from_json(path) if entry["format"] == "lichess-api-json" else _from_pgn(path)
+
+
+@cache
+def all_oracle_games() -> tuple[OracleGame, ...]:
+    """Every game, read once per test session."""
+    return tuple(oracle_games())
+
+
+def oracle_game(name: str) -> OracleGame:
+    """One game by its file, e.g. ``"json/8y40iLEJ.json"``."""
+    return next(og for og in all_oracle_games() if og.name == name)

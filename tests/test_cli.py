@@ -83,7 +83,8 @@ def test_report_has_the_documented_schema(opera_report: tuple[dict[str, Any], st
     assert game["plies"][-1]["eval"] == {"cp": None, "mate": 0}
     for side in ("white", "black"):
         assert set(game["summary"][side]) == {"accuracy", "acpl", "inaccuracies", "mistakes",
-                                              "blunders"}
+                                              "blunders", "phases"}
+        assert set(game["summary"][side]["phases"]) == {"opening", "middlegame", "endgame"}
 
 
 @pytest.mark.engine

@@ -9,21 +9,14 @@ for how lichess's records map onto ours.
 
 from __future__ import annotations
 
-from functools import cache
-
 import chess
 import pytest
 
 from chessapp import analysis
-from tests.lichess_oracle import OracleGame, analyses_dir, oracle_games
+from tests.lichess_oracle import OracleGame, all_oracle_games, analyses_dir
 
 ACCURACY_TOLERANCE = 1.0  # lichess publishes whole percents
 ACPL_TOLERANCE = 1  # lichess publishes a rounded integer (AccuracyCP.mean)
-
-
-@cache
-def _games() -> tuple[OracleGame, ...]:
-    return tuple(oracle_games())
 
 
 def _ours(og: OracleGame) -> list[tuple[str, str] | None]:
@@ -33,14 +26,14 @@ def _ours(og: OracleGame) -> list[tuple[str, str] | None]:
 
 
 def test_the_oracle_data_is_all_there() -> None:
-    names = [og.name for og in _games()]
+    names = [og.name for og in all_oracle_games()]
     assert len(names) == 96 and len(set(names)) == 96, analyses_dir()
-    plies = sum(len(og.expected.judgements) for og in _games())
-    judged = sum(j is not None for og in _games() for j in og.expected.judgements)
+    plies = sum(len(og.expected.judgements) for og in all_oracle_games())
+    judged = sum(j is not None for og in all_oracle_games() for j in og.expected.judgements)
     assert plies > 6000 and judged > 1000
 
 
-@pytest.mark.parametrize("og", _games(), ids=lambda og: og.name)
+@pytest.mark.parametrize("og", all_oracle_games(), ids=lambda og: og.name)
 def test_every_judgement_matches_lichess(og: OracleGame) -> None:
     ours = _ours(og)
     theirs = list(og.expected.judgements)
@@ -49,7 +42,7 @@ def test_every_judgement_matches_lichess(og: OracleGame) -> None:
     assert differ == [], f"{og.name}: (ply, ours, lichess's) {differ}"
 
 
-@pytest.mark.parametrize("og", [g for g in _games() if g.expected.accuracy[chess.WHITE]
+@pytest.mark.parametrize("og", [g for g in all_oracle_games() if g.expected.accuracy[chess.WHITE]
                                 is not None or g.expected.acpl[chess.WHITE] is not None],
                          ids=lambda og: og.name)
 def test_accuracy_and_acpl_match_lichess(og: OracleGame) -> None:
@@ -70,7 +63,7 @@ def test_agreement_figures(capsys: pytest.CaptureFixture[str]) -> None:
     plies = agree = 0
     accuracy_gaps: list[float] = []
     acpl_gaps: list[float] = []
-    for og in _games():
+    for og in all_oracle_games():
         ours = _ours(og)
         plies += len(ours)
         agree += sum(a == b for a, b in zip(ours, og.expected.judgements, strict=True))

@@ -1,0 +1,47 @@
+"""A game's analysis in a few plain lines: what the CLI prints after each game.
+
+Pure text from a :class:`~chessapp.analysis.GameAnalysis`; no colours, no
+terminal control, so the lines can go to a log as they are.
+"""
+
+from __future__ import annotations
+
+import chess
+
+from chessapp.analysis import GameAnalysis, PhaseSummary, SideSummary
+from chessapp.divider import Phase
+
+__all__ = ["summary_lines"]
+
+
+def _number(value: float | None, unit: str = "") -> str:
+    return "—" if value is None else f"{value:.1f}{unit}"
+
+
+def _phase(summary: PhaseSummary | None) -> str:
+    if summary is None:
+        return "not reached"
+    return f"{_number(summary.accuracy, '%')} / {_number(summary.acpl)}"
+
+
+def _side(name: str, side: SideSummary) -> list[str]:
+    counts = (f"{side.inaccuracies} inaccuracies, {side.mistakes} mistakes, "
+              f"{side.blunders} blunders")
+    lines = [f"  {name}: accuracy {_number(side.accuracy, '%')}, ACPL {_number(side.acpl)}; "
+             f"{counts}"]
+    phases = ", ".join(f"{phase.value} {_phase(side.phases.get(phase))}" for phase in Phase)
+    lines.append(f"    by phase (accuracy / ACPL): {phases}")
+    return lines
+
+
+def summary_lines(analysis: GameAnalysis) -> list[str]:
+    """The opening, each side's accuracy, ACPL and errors, and the same by phase."""
+    summary = analysis.summary()
+    division = analysis.division
+    lines: list[str] = []
+    split = [f"middlegame from ply {division.middle}" if division.middle is not None else None,
+             f"endgame from ply {division.end}" if division.end is not None else None]
+    lines.append("  phases: " + (", ".join(s for s in split if s) or "opening only"))
+    lines += _side("White", summary[chess.WHITE])
+    lines += _side("Black", summary[chess.BLACK])
+    return lines
