@@ -44,6 +44,7 @@ import chess.pgn
 from chessapp.divider import Division, Phase, divide, phase_of
 from chessapp.errors import EngineCrashed
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+from chessapp.openings import OpeningAtPly, name_plies
 
 log = logging.getLogger(__name__)
 
@@ -519,6 +520,22 @@ class GameAnalysis:
         scored = [p.eval for p in self.plies if p.scored]
         return move_weights(scored, initial=INITIAL_EVAL, start_color=self.start_color)
 
+    def boards(self) -> list[chess.Board]:
+        """The start position and the position after each move, rebuilt from the FENs."""
+        return [chess.Board(self.start_fen), *(chess.Board(p.fen) for p in self.plies)]
+
+    def opening_plies(self) -> list[OpeningAtPly | None]:
+        """Per position (index 0 = the start): lichess's opening name reached so far."""
+        if self.start_fen != chess.STARTING_FEN:
+            return [None] * (len(self.plies) + 1)  # lichess names standard games only
+        return name_plies(self.boards())
+
+    @property
+    def opening(self) -> OpeningAtPly | None:
+        """The game's opening (lichess: the deepest named position of its first 40 plies)."""
+        named = self.opening_plies()
+        return named[-1] if named else None
+
     @property
     def division(self) -> Division:
         """lichess's Divider over the start position and every position after a move."""
@@ -555,6 +572,7 @@ class GameAnalysis:
 
     def to_json(self) -> dict[str, Any]:
         summary = self.summary()
+        opening = self.opening
         return {
             "headers": dict(self.headers),
             "engine": {"name": self.engine.name, "threads": self.engine.threads,
@@ -563,7 +581,9 @@ class GameAnalysis:
                       "movetime_ms": self.limit.movetime_ms},
             "multipv": self.multipv,
             "start": {"fen": self.start_fen, "eval": self.initial.eval.to_json()},
-            "plies": [p.to_json() for p in self.plies],
+            "opening": None if opening is None else opening.to_json(),
+            "plies": [{**p.to_json(), "book": opening is not None and p.ply <= opening.ply}
+                      for p in self.plies],
             "division": self.division.to_json(),
             "summary": {"white": summary[chess.WHITE].to_json(),
                         "black": summary[chess.BLACK].to_json()},

@@ -12,7 +12,10 @@ Choices, following lichess's PGN export where it has one:
   no ``[%eval]`` (lichess writes none there either); the result says it.
 * NAGs ``$6``/``$2``/``$4`` for inaccuracy/mistake/blunder replace any
   move-assessment NAG (``$1``..``$6``) already on that move; other NAGs stay.
-* The comment is lichess's ``(0.30 → -1.20) Mistake. Nf3 was best.``
+* The comment is lichess's ``(0.30 → -1.20) Mistake. Nf3 was best.``, and
+  lichess's literate ``C01 French Defense: Exchange Variation`` marks the ply
+  where the opening's name was reached; ``[ECO]`` and ``[Opening]`` are added
+  when the game has neither (a user's own tags are never overwritten).
 * The engine's line (at most :data:`BEST_LINE_PLIES` plies) becomes a
   sibling variation of a judged move, unless a variation starting with the
   best move is already there (a user's exploration of it).
@@ -145,6 +148,26 @@ def _fold_analysis(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis,
         board.push(played)
 
 
+def _fold_opening(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis,
+                  options: ExportOptions) -> None:
+    """lichess's literate ``C01 French Defense: Exchange Variation`` at the opening's ply."""
+    opening = analysis.opening
+    if opening is None or not options.judgements or opening.ply >= len(nodes):
+        return
+    node, text = nodes[opening.ply], opening.opening.literate()
+    # An exported game already holds it there: write it once, never twice.
+    node.comment = " ".join(node.comment.replace(text, " ").split())
+    _append(node, text)
+
+
+def _opening_tags(headers: chess.pgn.Headers, analysis: GameAnalysis) -> None:
+    """[ECO] and [Opening] from the analysis, only when the game names no opening itself."""
+    opening = analysis.opening
+    if opening is not None and "ECO" not in headers and "Opening" not in headers:
+        headers["ECO"] = opening.opening.eco
+        headers["Opening"] = opening.opening.name
+
+
 def _fold_evals(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis) -> None:
     # Last in each comment, after the words, as lichess writes it for annotated games.
     for ply in analysis.plies:
@@ -209,6 +232,7 @@ def export_pgn(
     if analysis is not None:
         _check_analysis(copy, analysis)
         _fold_analysis(nodes, analysis, options)
+        _fold_opening(nodes, analysis, options)
         annotated = options.evals or options.judgements or options.variations
     if options.narration and narration:
         for ply, text in sorted(narration.items()):
@@ -227,6 +251,8 @@ def export_pgn(
     headers = copy.headers
     for name in _SEVEN_TAG_ROSTER:
         headers.setdefault(name, "?" if name != "Result" else "*")
+    if analysis is not None:
+        _opening_tags(headers, analysis)
     if annotator is None and annotated:
         annotator = "Café 1913 (chessapp)"
         if analysis is not None:

@@ -35,10 +35,14 @@ def _side(name: str, side: SideSummary) -> list[str]:
 
 
 def summary_lines(analysis: GameAnalysis) -> list[str]:
-    """The opening, each side's accuracy, ACPL and errors, and the same by phase."""
+    """The opening, the phases, each side's accuracy, ACPL and errors, and the same by phase."""
     summary = analysis.summary()
     division = analysis.division
     lines: list[str] = []
+    opening = analysis.opening
+    lines.append("  opening: " + ("none named (lichess names standard games only)"
+                                  if opening is None else
+                                  f"{opening.opening.literate()} (book to ply {opening.ply})"))
     split = [f"middlegame from ply {division.middle}" if division.middle is not None else None,
              f"endgame from ply {division.end}" if division.end is not None else None]
     lines.append("  phases: " + (", ".join(s for s in split if s) or "opening only"))

@@ -13,7 +13,9 @@ def _lines(name: str) -> list[str]:
 
 def test_summary_names_the_division_and_every_phase() -> None:
     lines = _lines("json/8y40iLEJ.json")
-    assert lines[0] == "  phases: middlegame from ply 24, endgame from ply 61"
+    # lichess: {"eco": "B56", "name": "Sicilian Defense: Classical Variation", "ply": 10}
+    assert lines[0] == "  opening: B56 Sicilian Defense: Classical Variation (book to ply 10)"
+    assert lines[1] == "  phases: middlegame from ply 24, endgame from ply 61"
     white = next(line for line in lines if line.startswith("  White: "))
     assert "3 inaccuracies, 0 mistakes, 0 blunders" in white
     by_phase = [line for line in lines if line.startswith("    by phase")]
