@@ -44,6 +44,7 @@ import chess.pgn
 from chessapp.divider import Division, Phase, divide, phase_of
 from chessapp.errors import EngineCrashed
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+from chessapp.labels import MoveLabel, is_recapture, label_move
 from chessapp.openings import OpeningAtPly, name_plies
 
 log = logging.getLogger(__name__)
@@ -422,6 +423,10 @@ class PlyAnalysis:
     cp_loss: int | None
     #: Why this move was not judged (the engine crashed on a position), if so.
     note: str | None = None
+    #: Best / only move / brilliant (chessapp.labels), from the engine's lines before it.
+    label: MoveLabel | None = None
+    #: Every engine line of the position before the move (multipv), best first.
+    lines_before: tuple[EngineLine, ...] = ()
 
     @property
     def judgement(self) -> Judgement | None:
@@ -451,6 +456,10 @@ class PlyAnalysis:
             "win_chance_loss": round(self.verdict.win_chance_loss, 4),
             "accuracy": None if self.accuracy is None else round(self.accuracy, 2),
             "note": self.note,
+            "label": None if self.label is None else self.label.value,
+            # The engine's other choices before the move (multipv >= 2): first move and eval.
+            "alternatives": [{"uci": line.pv[0].uci(), "eval": line.eval.to_json()}
+                             for line in self.lines_before[1:] if line.pv],
         }
 
 
@@ -613,8 +622,12 @@ class GameAnalysis:
             # The best line for this ply belongs to the position before it.
             before = positions[-1]
             pv = tuple(chess.Move.from_uci(u) for u in ply.get("pv", []))
-            if pv:
-                positions[-1] = PositionEval(before.fen, (EngineLine(before.eval, pv),),
+            others = tuple(
+                EngineLine(WhiteEval.from_json(alt["eval"], turn=board.turn),
+                           (chess.Move.from_uci(alt["uci"]),))
+                for alt in ply.get("alternatives", []))
+            if pv or others:
+                positions[-1] = PositionEval(before.fen, (EngineLine(before.eval, pv), *others),
                                              identity, limit)
             board.push(move)
             node = node.add_main_variation(move)
@@ -793,7 +806,8 @@ def build_game_analysis(
             verdict = Verdict(None, None, 0.0)
         else:
             verdict = judge(eval_before, after.eval, mover)
-            if not is_judged(move, best_pv, after_board):
+            if not is_judged(move, best_pv, after_board) or _keeps_a_forced_mate(
+                    verdict, before.lines, move, mover):
                 verdict = Verdict(None, None, verdict.win_chance_loss)
         scored = not ends_in_checkmate(after_board)
         win_b, win_a = win_percent(eval_before), win_percent(after.eval)
@@ -818,6 +832,11 @@ def build_game_analysis(
             cp_loss=(None if not scored else 0 if note
                      else centipawn_loss(eval_before, after.eval, mover)),
             note=None if note is None else f"not judged: {note}",
+            lines_before=before.lines,
+            label=label_move(before_board, move, before.lines, chances=winning_chances,
+                             recapture=ply > 1 and is_recapture(
+                                 before_board, move, moves[ply - 2],
+                                 boards[ply - 2].is_capture(moves[ply - 2]))),
         ))
     first = positions[0]
     return GameAnalysis(
@@ -829,6 +848,23 @@ def build_game_analysis(
         limit=first.limit,
         multipv=multipv,
     )
+
+
+def _keeps_a_forced_mate(verdict: Verdict, lines: Sequence[EngineLine], move: chess.Move,
+                         mover: chess.Color) -> bool:
+    """A "lost forced mate" whose move the engine's own lines show still mating.
+
+    lila judges a longer mate as ``MateDelayed``, no error; but when the search
+    after the move misses the mate (a node-limited search, lila #18262), lila
+    sees "Lost forced checkmate sequence". With multipv ≥ 2 the position before
+    may hold the played move's own line: if that line mates, the move is the
+    slower mate lichess means not to judge.
+    """
+    if verdict.mate_sequence is not MateSequence.LOST:
+        return False
+    own = next((line for line in lines if line.pv and line.pv[0] == move), None)
+    mate = None if own is None else own.eval.mate
+    return mate is not None and mate != 0 and (mate > 0) == (mover == chess.WHITE)
 
 
 def _san_line(board: chess.Board, moves: Sequence[chess.Move]) -> list[str]:

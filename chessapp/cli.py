@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--no-evals", action="store_true", help="omit [%%eval] comments")
     an.add_argument("--no-judgements", action="store_true", help="omit NAGs and judgement comments")
     an.add_argument("--no-variations", action="store_true", help="omit best-line variations")
+    an.add_argument("--label-nags", action="store_true",
+                    help="write $1 (only move) and $3 (brilliant) NAGs; needs --multipv 2 or more "
+                         "(lichess writes none)")
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     va = sub.add_parser("validate", parents=[common],
@@ -247,7 +250,8 @@ def analyze(args: argparse.Namespace) -> int:
            if v is not None})
     cache = None if args.no_cache else store.Store()
     options = export.ExportOptions(evals=not args.no_evals, judgements=not args.no_judgements,
-                                   variations=not args.no_variations)
+                                   variations=not args.no_variations,
+                                   label_nags=args.label_nags)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     reports: list[dict[str, Any]] = []
     with ExitStack() as stack:

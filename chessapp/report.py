@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import chess
 
-from chessapp.analysis import GameAnalysis, PhaseSummary, SideSummary
+from chessapp.analysis import GameAnalysis, PhaseSummary, PlyAnalysis, SideSummary
 from chessapp.divider import Phase
+from chessapp.labels import MoveLabel
 
 __all__ = ["summary_lines"]
 
@@ -18,17 +19,29 @@ def _number(value: float | None, unit: str = "") -> str:
     return "—" if value is None else f"{value:.1f}{unit}"
 
 
+def _move_text(ply: PlyAnalysis) -> str:
+    number = (ply.ply + 1) // 2 if ply.mover == chess.WHITE else ply.ply // 2
+    dots = "." if ply.mover == chess.WHITE else "..."
+    glyph = "" if ply.label is None else ply.label.glyph
+    return f"{number}{dots}{ply.san}{glyph}"
+
+
 def _phase(summary: PhaseSummary | None) -> str:
     if summary is None:
         return "not reached"
     return f"{_number(summary.accuracy, '%')} / {_number(summary.acpl)}"
 
 
-def _side(name: str, side: SideSummary) -> list[str]:
+def _side(name: str, side: SideSummary, plies: list[PlyAnalysis]) -> list[str]:
     counts = (f"{side.inaccuracies} inaccuracies, {side.mistakes} mistakes, "
               f"{side.blunders} blunders")
     lines = [f"  {name}: accuracy {_number(side.accuracy, '%')}, ACPL {_number(side.acpl)}; "
              f"{counts}"]
+    labelled = [(label, [p for p in plies if p.label is label]) for label in MoveLabel]
+    lines.append("    labels: " + ", ".join(
+        f"{len(found)} {label.title.lower()}"
+        + (f" ({' '.join(_move_text(p) for p in found)})" if found and label.glyph else "")
+        for label, found in labelled))
     phases = ", ".join(f"{phase.value} {_phase(side.phases.get(phase))}" for phase in Phase)
     lines.append(f"    by phase (accuracy / ACPL): {phases}")
     return lines
@@ -46,6 +59,6 @@ def summary_lines(analysis: GameAnalysis) -> list[str]:
     split = [f"middlegame from ply {division.middle}" if division.middle is not None else None,
              f"endgame from ply {division.end}" if division.end is not None else None]
     lines.append("  phases: " + (", ".join(s for s in split if s) or "opening only"))
-    lines += _side("White", summary[chess.WHITE])
-    lines += _side("Black", summary[chess.BLACK])
+    for color, name in ((chess.WHITE, "White"), (chess.BLACK, "Black")):
+        lines += _side(name, summary[color], [p for p in analysis.plies if p.mover == color])
     return lines
