@@ -10,8 +10,11 @@ Choices, following lichess's PGN export where it has one:
 * ``[%eval 0.35]`` / ``[%eval #-3]``: White's view, no ``,depth`` suffix,
   on the node *after* each move. A position that is already checkmate gets
   no ``[%eval]`` (lichess writes none there either); the result says it.
-* NAGs ``$6``/``$2``/``$4`` for inaccuracy/mistake/blunder replace any
-  move-assessment NAG (``$1``..``$6``) already on that move; other NAGs stay.
+* NAGs ``$6``/``$2``/``$4`` for inaccuracy/mistake/blunder are added after
+  the user's own NAGs, which all stay (PGN allows several on a move); the tag
+  ``[AnalysisNags]`` lists the ones the analysis added, so a re-export removes
+  exactly those. ``$1``/``$3`` for only moves and brilliant moves only with
+  ``ExportOptions.label_nags``.
 * The comment is lichess's ``(0.30 → -1.20) Mistake. Nf3 was best.``, and
   lichess's literate ``C01 French Defense: Exchange Variation`` marks the ply
   where the opening's name was reached; ``[ECO]`` and ``[Opening]`` are added
@@ -149,6 +152,13 @@ def _earlier_analysis_nags(headers: chess.pgn.Headers) -> dict[int, set[int]]:
     return found
 
 
+def _is_bare_line(node: chess.pgn.GameNode) -> bool:
+    """A line with no word, glyph or side line in it: how the analysis writes engine lines."""
+    return (not node.comment and not node.starting_comment and not node.nags
+            and len(node.variations) <= 1
+            and all(_is_bare_line(child) for child in node.variations))
+
+
 def _drop_old_advice(node: chess.pgn.GameNode, earlier_nags: set[int] | None) -> None:
     """Remove the evals, judgement comments and NAGs of an earlier analysis.
 
@@ -156,11 +166,18 @@ def _drop_old_advice(node: chess.pgn.GameNode, earlier_nags: set[int] | None) ->
     never double them. The NAGs to drop are the ones our [AnalysisNags] tag
     lists; a file without it (lichess's own export) loses the judgement NAG its
     advice comment stands for (either of $6/$2/$4 for the two mate sentences,
-    which do not name their grade). Every other NAG is the user's and stays.
+    which do not name their grade). Every other NAG is the user's and stays, and
+    so is every side line but the bare engine line the old advice named.
     """
     node.set_eval(None)
     advice = parse_advice(node.comment)
     node.comment = strip_advice(node.comment)
+    parent = node.parent
+    if advice is not None and advice.best_san and parent is not None:
+        # the engine line the earlier advice named ("Nf3 was best."), if left as it wrote it
+        for line in parent.variations[1:]:
+            if line.san() == advice.best_san and _is_bare_line(line):
+                parent.remove_variation(line)
     if earlier_nags is not None:
         node.nags -= earlier_nags
     elif advice is not None:
