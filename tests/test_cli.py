@@ -70,7 +70,8 @@ def test_report_has_the_documented_schema(opera_report: tuple[dict[str, Any], st
     board = chess.Board()
     for i, ply in enumerate(game["plies"], start=1):
         assert set(ply) == {"ply", "san", "uci", "fen", "eval", "best", "pv", "judgement",
-                            "win_chance_loss", "accuracy", "note"}
+                            "win_chance_loss", "accuracy", "note", "label", "alternatives",
+                            "book"}
         assert ply["ply"] == i
         assert board.san(chess.Move.from_uci(ply["uci"])) == ply["san"]
         if ply["best"] is not None:
@@ -79,6 +80,8 @@ def test_report_has_the_documented_schema(opera_report: tuple[dict[str, Any], st
         board.push_uci(ply["uci"])
         assert ply["fen"] == board.fen()
         assert ply["judgement"] in (None, "inaccuracy", "mistake", "blunder")
+    assert game["opening"]["ply"] >= 1 and game["plies"][0]["book"] is True
+    assert set(game["division"]) == {"middle", "end"}
     assert game["plies"][-1]["san"] == "Rd8#"
     assert game["plies"][-1]["eval"] == {"cp": None, "mate": 0}
     for side in ("white", "black"):
