@@ -878,6 +878,82 @@ def _san_line(board: chess.Board, moves: Sequence[chess.Move]) -> list[str]:
     return out
 
 
+#: Every judged move's best line holds at least this many plies (or runs to the
+#: game's end): lichess shows up to 12 (lila ``Info.LineMaxPlies``), and a
+#: node-limited search sometimes stops its PV after one or two moves.
+MIN_BEST_LINE_PLIES = 8
+#: The budget of each search that continues a short line from its last position.
+LINE_EXTENSION_NODES = 50_000
+#: At most this many continuation searches per line (each adds at least one ply).
+MAX_LINE_EXTENSIONS = 8
+
+
+def extension_limit(limit: SearchLimit) -> SearchLimit:
+    """The continuation searches' budget: small, fixed, and never above the analysis's own."""
+    if limit.nodes is not None:
+        return SearchLimit(nodes=min(limit.nodes, LINE_EXTENSION_NODES))
+    return SearchLimit(nodes=LINE_EXTENSION_NODES)
+
+
+def extend_best_lines(
+    game: chess.pgn.Game,
+    positions: Sequence[PositionEval],
+    evaluator: Evaluator,
+    limit: SearchLimit,
+    *,
+    cache: EvalCache | None = None,
+    min_plies: int = MIN_BEST_LINE_PLIES,
+) -> list[PositionEval]:
+    """``positions`` with the best line before every judged move continued to ``min_plies``.
+
+    Honest and reproducible: a short line is continued by searching the
+    position at its end (:func:`extension_limit`, one PV) and appending the
+    engine's own line, again until it is long enough, the game would be over,
+    or :data:`MAX_LINE_EXTENSIONS` searches were made. The same position,
+    engine and settings give the same searches, so the same line; each
+    continuation search is cached like any position. Evals are untouched.
+    """
+    analysed = build_game_analysis(game, positions)
+    boards = main_line_boards(game)
+    out = list(positions)
+    small = extension_limit(limit)
+    for ply in analysed.plies:
+        before = positions[ply.ply - 1]
+        line = list(before.best.pv)
+        if ply.judgement is None or not line or len(line) >= min_plies:
+            continue
+        end = boards[ply.ply - 1].copy(stack=False)
+        legal = True
+        for move in line:
+            legal = end.is_legal(move)
+            if not legal:
+                break
+            end.push(move)
+        if not legal:
+            continue  # an illegal engine line is cut on export; nothing to continue
+        for _ in range(MAX_LINE_EXTENSIONS):
+            if len(line) >= min_plies or end.is_game_over():
+                break
+            found = cache.get_eval(end.fen(), evaluator.identity, small, 1) if cache else None
+            if found is None:
+                found = evaluator.evaluate(end, small, multipv=1)
+                if cache is not None:
+                    cache.put_eval(found, 1)
+            more = [m for m in found.best.pv]
+            if not more:
+                break
+            for move in more:
+                if not end.is_legal(move):
+                    break
+                line.append(move)
+                end.push(move)
+        best = before.best
+        out[ply.ply - 1] = PositionEval(
+            before.fen, (EngineLine(best.eval, tuple(line), best.depth, best.nodes),
+                         *before.lines[1:]), before.engine, before.limit, before.skipped)
+    return out
+
+
 def analyse_game(
     game: chess.pgn.Game,
     evaluator: Evaluator,
@@ -887,9 +963,14 @@ def analyse_game(
     cache: EvalCache | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    best_line_plies: int = MIN_BEST_LINE_PLIES,
 ) -> GameAnalysis:
-    """Analyse every position of the main line and judge every move."""
+    """Analyse every position of the main line, judge every move, and give each
+    judged move a best line of at least ``best_line_plies`` (0: as the search left it)."""
     boards = main_line_boards(game)
     positions = evaluate_positions(boards, evaluator, limit, multipv=multipv, cache=cache,
                                    progress=progress, cancel=cancel)
+    if best_line_plies > 0:
+        positions = extend_best_lines(game, positions, evaluator, limit, cache=cache,
+                                      min_plies=best_line_plies)
     return build_game_analysis(game, positions, multipv=multipv)

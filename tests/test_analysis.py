@@ -205,7 +205,7 @@ def test_analyse_game_orders_judges_and_skips_terminal() -> None:
         for b, ev, u in zip(boards[:-1], scripted, best, strict=True)
     })
     progress: list[tuple[int, int]] = []
-    result = analysis.analyse_game(game, fake, SearchLimit(nodes=1000),
+    result = analysis.analyse_game(game, fake, SearchLimit(nodes=1000), best_line_plies=0,
                                    progress=lambda d, t: progress.append((d, t)))
     # the checkmate position never reaches the engine; the rest run last first
     assert sorted(fake.calls) == sorted(b.fen() for b in boards[:-1])
@@ -226,7 +226,7 @@ def test_report_json_round_trip_recomputes_the_same_numbers() -> None:
     best = ["d2d4", "g8f6", "b8c6", "g1f3", "g1f3", "g7g6", "h5f7"]
     fake = FakeEvaluator({b.fen(): (ev, (chess.Move.from_uci(u),))
                           for b, ev, u in zip(boards[:-1], scripted, best, strict=True)})
-    result = analysis.analyse_game(game, fake, SearchLimit(nodes=1000))
+    result = analysis.analyse_game(game, fake, SearchLimit(nodes=1000), best_line_plies=0)
     data = result.to_json()
     again = analysis.GameAnalysis.from_json(data)
     assert again.to_json() == data
