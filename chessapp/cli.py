@@ -263,13 +263,20 @@ def analyze(args: argparse.Namespace) -> int:
             white, black = game.headers.get("White", "?"), game.headers.get("Black", "?")
             bar.label = f"game {number if args.all else args.game}: {white} - {black}"[:60]
             calls_before = pool.calls
-            result = analysis.analyse_game(game, pool, limit, multipv=args.multipv,
-                                           cache=cache, progress=bar.update)
+            # analyse_game's steps, so the line continuations are counted apart
+            evaluated = analysis.evaluate_positions(analysis.main_line_boards(game), pool,
+                                                    limit, multipv=args.multipv, cache=cache,
+                                                    progress=bar.update)
+            calls_positions = pool.calls
+            evaluated = analysis.extend_best_lines(game, evaluated, pool, limit, cache=cache)
+            result = analysis.build_game_analysis(game, evaluated, multipv=args.multipv)
             if not args.quiet:
-                searched = pool.calls - calls_before
+                searched = calls_positions - calls_before
+                continued = pool.calls - calls_positions
                 positions = len(result.plies) + 1
                 print(f"{bar.label}: {positions} positions, {searched} engine searches, "
-                      f"{positions - searched} cached or final", file=sys.stderr)
+                      f"{positions - searched} cached or final; {continued} searches to "
+                      "continue short best lines", file=sys.stderr)
                 for line in report.summary_lines(result):
                     print(line, file=sys.stderr)
             if number > 1:

@@ -160,7 +160,7 @@ def test_second_run_is_served_from_the_cache(tmp_path: Path) -> None:
     assert first.returncode == 0 and second.returncode == 0, (first.stderr, second.stderr)
     # 34 positions, the last one checkmate: 33 searches, then none at all.
     assert "33 engine searches, 1 cached or final" in first.stderr
-    assert "0 engine searches, 34 cached or final" in second.stderr
+    assert "0 engine searches, 34 cached or final; 0 searches to continue" in second.stderr
     assert (json.loads((tmp_path / "a.json").read_text())["games"][0]["plies"]
             == json.loads((tmp_path / "b.json").read_text())["games"][0]["plies"])
 
