@@ -10,11 +10,19 @@ in lichess-org/lila (server) or lichess-org/lila ``ui/`` (client):
   the mate cases);
 * accuracy: ``modules/analyse/src/main/AccuracyPercent.scala``
   (``fromWinPercents``, ``gameAccuracy``);
-* ACPL: ``modules/analyse/src/main/Accuracy.scala`` (``diffsList``, cp ceiled
-  at ±1000, a mate counted as ±1000).
+* ACPL: ``modules/analyse/src/main/AccuracyCP.scala`` (``diffsList``, cp ceiled
+  at ±1000, a mate counted as ±1000);
+* which moves are judged at all: ``modules/tree/src/main/Analysis.scala``
+  (``infoAdvices``: only an ``Info`` with a variation) and
+  ``modules/fishnet/src/main/AnalysisBuilder.scala`` (``makeInfos``: no
+  variation when the engine's first choice is the move played; the checkmate
+  position is dropped, so the mating move has no ``Info`` at all).
 
 Evals are attached to the ply *after* the move (ply 1 is the position after
-White's first move) and every move is judged from the mover's side.
+White's first move) and every move is judged from the mover's side. The
+position before the first move counts as ``Cp.initial`` (+15 cp) for judging,
+accuracy and ACPL, as in lila (``Info.start``); the engine's own eval of it is
+kept and reported beside it (``GameAnalysis.initial``).
 """
 
 from __future__ import annotations
@@ -23,16 +31,18 @@ import dataclasses
 import enum
 import logging
 import math
+import re
 import statistics
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import chess
 import chess.pgn
 
+from chessapp.divider import Division, Phase, divide, phase_of
 from chessapp.errors import EngineCrashed
 from chessapp.evals import (
     EngineIdentity,
@@ -42,6 +52,8 @@ from chessapp.evals import (
     WhiteEval,
     terminal_eval,
 )
+from chessapp.labels import MoveLabel, is_recapture, label_move
+from chessapp.openings import OpeningAtPly, name_plies
 from chessapp.tree import main_line_boards, san_line
 
 log = logging.getLogger(__name__)
@@ -51,13 +63,26 @@ log = logging.getLogger(__name__)
 #: lila PR #11148, ui/lib/src/ceval/winningChances.ts: the logistic fit of
 #: lichess game outcomes against Stockfish centipawns.
 WIN_CHANCES_MULTIPLIER = -0.00368208
-#: Advice.scala / Cp.CEILING: centipawns are clamped to ±1000 before judging.
+#: scalachess ``Eval.Cp.CEILING``: centipawns are clamped to ±1000 for win %,
+#: accuracy and ACPL (``WinPercent.fromCentiPawns`` and ``AccuracyCP`` call
+#: ``ceiled``); judgements are not (``CpAdvice`` passes the raw cp).
 CP_CEILING = 1000
+#: scalachess ``WhiteScore.initial`` / lila ``evals.initial`` (``Cp.initial``):
+#: what the position before the first move is worth for judging, accuracy and ACPL.
+INITIAL_CP = 15
+INITIAL_EVAL = WhiteEval(cp=INITIAL_CP)
 
 
 def raw_winning_chances(cp: float) -> float:
-    """lichess ``rawWinningChances``: 2/(1+exp(-0.00368208·cp)) − 1, in [−1, 1]."""
-    return 2 / (1 + math.exp(WIN_CHANCES_MULTIPLIER * cp)) - 1
+    """lichess ``rawWinningChances``: 2/(1+exp(-0.00368208·cp)) − 1, in [−1, 1].
+
+    Raw (unceiled) cp can be huge; past the float range the curve is simply −1
+    (as lila's ``Double`` arithmetic gives it) instead of an OverflowError.
+    """
+    exponent = WIN_CHANCES_MULTIPLIER * cp
+    if exponent > 700:
+        return -1.0
+    return max(-1.0, min(1.0, 2 / (1 + math.exp(exponent)) - 1))
 
 
 def ceil_cp(cp: int) -> int:
@@ -154,10 +179,15 @@ def win_chance_loss(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> 
 
 
 def judge(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> Verdict:
-    """lila ``Advice(prev, info)``: ``CpAdvice`` when both are cp, else ``MateAdvice``."""
+    """lila ``Advice(prev, info)``: ``CpAdvice`` when both are cp, else ``MateAdvice``.
+
+    ``CpAdvice`` works on the raw centipawns: lila's ``WinPercent.winningChances``
+    takes ``info.cp`` unceiled (only its result is clamped to [−1, 1]).
+    Whether a move is judged at all is :func:`is_judged`'s question.
+    """
     loss = win_chance_loss(before, after, mover)
     if before.cp is not None and after.cp is not None:
-        drop = raw_winning_chances(ceil_cp(before.cp)) - raw_winning_chances(ceil_cp(after.cp))
+        drop = raw_winning_chances(before.cp) - raw_winning_chances(after.cp)
         if mover == chess.BLACK:
             drop = -drop
         for threshold, grade in JUDGEMENT_THRESHOLDS:
@@ -198,6 +228,27 @@ def judge(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> Verdict:
     return Verdict(grade, sequence, loss)
 
 
+def ends_in_checkmate(board: chess.Board) -> bool:
+    """The move just played ended the game with a win: lila keeps no eval for that position.
+
+    ``AnalysisBuilder.makeInfos`` drops the checkmate eval, so the mating move
+    has no ``Info``: it is never judged and counts in neither accuracy nor ACPL.
+    (A variant win such as a third check is the same to lichess: mate 0.)
+    """
+    return board.is_checkmate() or board.is_variant_loss()
+
+
+def is_judged(move: chess.Move, best_pv: Sequence[chess.Move], after: chess.Board) -> bool:
+    """Whether lichess would judge this move at all (before any threshold).
+
+    lila judges only an ``Info`` that holds a variation (``Analysis.infoAdvices``:
+    ``info.hasVariation``), and ``AnalysisBuilder.makeInfos`` stores none when
+    the engine's line is empty or starts with the move played. So the engine's
+    own first choice is never a mistake, and neither is the mating move.
+    """
+    return bool(best_pv) and best_pv[0] != move and not ends_in_checkmate(after)
+
+
 # --- Accuracy and ACPL -----------------------------------------------------------
 
 #: AccuracyPercent.fromWinPercents: lichess's fit of accuracy against win% lost.
@@ -228,34 +279,45 @@ def _harmonic_mean(values: Sequence[float]) -> float | None:
     return len(values) / sum(1 / max(1.0, v) for v in values)
 
 
-def game_accuracy(
-    evals: Sequence[WhiteEval], *, initial: WhiteEval, start_color: chess.Color = chess.WHITE
-) -> dict[chess.Color, float | None]:
-    """lila ``AccuracyPercent.gameAccuracy``, per side.
+def move_weights(
+    evals: Sequence[WhiteEval], *, initial: WhiteEval = INITIAL_EVAL,
+    start_color: chess.Color = chess.WHITE,
+) -> list[tuple[float, float, chess.Color]]:
+    """lila ``AccuracyPercent.gameAccuracy``'s per-move (accuracy, weight, mover).
 
     ``evals[i]`` is the eval after ply i+1; ``initial`` the eval before the
-    first move. Each side's accuracy is the mean of a volatility-weighted mean
-    and a harmonic mean of its move accuracies. The window is len/10 clamped
-    to [2, 8]; a window's weight is its win% standard deviation clamped to
-    [0.5, 12].
+    first move (lila: ``Cp.initial``). The window is len/10 clamped to [2, 8];
+    a window's weight is its win% standard deviation clamped to [0.5, 12].
     """
     wins = [win_percent(initial)] + [win_percent(e) for e in evals]
     window = max(2, min(8, len(evals) // 10))
     windows = [wins[:window]] * max(0, min(window, len(wins)) - 2)
     windows += [wins[i:i + window] for i in range(max(1, len(wins) - window + 1))]
     weights = [max(0.5, min(12.0, statistics.pstdev(w))) for w in windows]
-    per_side: dict[chess.Color, list[tuple[float, float]]] = {chess.WHITE: [], chess.BLACK: []}
+    out: list[tuple[float, float, chess.Color]] = []
     for i in range(len(wins) - 1):
         color = chess.WHITE if (i % 2 == 0) == (start_color == chess.WHITE) else chess.BLACK
         prev, nxt = wins[i], wins[i + 1]
         acc = move_accuracy(prev, nxt) if color == chess.WHITE else move_accuracy(nxt, prev)
-        per_side[color].append((acc, weights[i]))
-    result: dict[chess.Color, float | None] = {}
-    for color, pairs in per_side.items():
-        weighted = _weighted_mean(pairs)
-        harmonic = _harmonic_mean([a for a, _ in pairs])
-        result[color] = None if weighted is None or harmonic is None else (weighted + harmonic) / 2
-    return result
+        out.append((acc, weights[i], color))
+    return out
+
+
+def accuracy_of(moves: Sequence[tuple[float, float]]) -> float | None:
+    """lila ``colorAccuracy``: the mean of the weighted mean and the harmonic mean."""
+    weighted = _weighted_mean(moves)
+    harmonic = _harmonic_mean([a for a, _ in moves])
+    return None if weighted is None or harmonic is None else (weighted + harmonic) / 2
+
+
+def game_accuracy(
+    evals: Sequence[WhiteEval], *, initial: WhiteEval = INITIAL_EVAL,
+    start_color: chess.Color = chess.WHITE,
+) -> dict[chess.Color, float | None]:
+    """lila ``AccuracyPercent.gameAccuracy``, per side (see :func:`move_weights`)."""
+    moves = move_weights(evals, initial=initial, start_color=start_color)
+    return {color: accuracy_of([(a, w) for a, w, c in moves if c == color])
+            for color in (chess.WHITE, chess.BLACK)}
 
 
 def centipawn_loss(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> int:
@@ -266,6 +328,80 @@ def centipawn_loss(before: WhiteEval, after: WhiteEval, mover: chess.Color) -> i
 
 def average_centipawn_loss(losses: Sequence[int]) -> float | None:
     return None if not losses else round(sum(losses) / len(losses), 1)
+
+
+# --- The advice comment -----------------------------------------------------------
+# Written here and read back here (export drops an earlier analysis's comments
+# with :func:`strip_advice`), so the two can never drift apart.
+
+
+def eval_comment(ev: WhiteEval) -> str | None:
+    """lila ``Info.evalComment``: ``0.30``, ``-1.20`` or ``Mate in 3``; none for mate 0."""
+    if ev.mate is not None:
+        return None if ev.mate == 0 else f"Mate in {abs(ev.mate)}"
+    assert ev.cp is not None
+    return f"{ev.cp / 100:.2f}"
+
+
+def advice_comment(verdict: Verdict, *, before: WhiteEval | None, after: WhiteEval | None,
+                   best_san: str | None) -> str:
+    """lila ``Advice.makeComment``: ``(0.30 → -1.20) Mistake. Nf3 was best.``
+
+    ``before``/``after`` None leave the eval part out (``withEval = false``),
+    ``best_san`` None the best move (``withBestMove = false``). Empty for a
+    verdict without a judgement.
+    """
+    if verdict.judgement is None:
+        return ""
+    text = ""
+    evals = [c for c in (None if before is None else eval_comment(before),
+                         None if after is None else eval_comment(after)) if c is not None]
+    if evals:
+        text = f"({' → '.join(evals)}) "
+    seq = verdict.mate_sequence
+    text += (seq.value if seq is not None else verdict.judgement.title) + "."
+    if best_san:
+        text += f" {best_san} was best."
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAdvice:
+    """An advice comment read back: what it says, as written."""
+
+    text: str  # the whole advice, e.g. "(0.30 → -1.20) Mistake. Nf3 was best."
+    #: The grade when the text names it; None for the two mate sentences,
+    #: whose grade only the NAG carries.
+    judgement: Judgement | None
+    mate_sequence: MateSequence | None
+    evals: tuple[str, ...]  # ("0.30", "-1.20"), or () when written without evals
+    best_san: str | None
+
+
+_EVAL_TEXT = r"(?:-?\d+\.\d+|Mate in \d+|Checkmate)"
+_ADVICE = re.compile(
+    rf"(?:\((?P<evals>{_EVAL_TEXT}(?: → {_EVAL_TEXT})?)\) )?"
+    r"(?P<what>Inaccuracy|Mistake|Blunder|Checkmate is now unavoidable|"
+    r"Lost forced checkmate sequence)"
+    r"\.(?: (?:(?P<best>\S+) was best|Best move was (?P<best_old>\S+))\.)?")
+
+
+def parse_advice(comment: str) -> ParsedAdvice | None:
+    """The first advice comment inside ``comment`` (lichess's or ours), if any."""
+    found = _ADVICE.search(comment)
+    if found is None:
+        return None
+    what = found.group("what")
+    sequence = next((m for m in MateSequence if m.value == what), None)
+    judgement = None if sequence is not None else Judgement(what.lower())
+    evals = tuple(found.group("evals").split(" → ")) if found.group("evals") else ()
+    return ParsedAdvice(found.group(0), judgement, sequence, evals,
+                        found.group("best") or found.group("best_old"))
+
+
+def strip_advice(comment: str) -> str:
+    """``comment`` without any advice comment in it (an earlier analysis's)."""
+    return " ".join(_ADVICE.sub(" ", comment).split())
 
 
 # --- Results ---------------------------------------------------------------------
@@ -280,6 +416,8 @@ class PlyAnalysis:
     uci: str
     fen: str  # after the move
     mover: chess.Color
+    #: What the move is judged from: the eval after the previous move, and
+    #: lila's ``Cp.initial`` (+15) before the first move.
     eval_before: WhiteEval
     eval: WhiteEval
     best: chess.Move | None  # the engine's choice in the position before the move
@@ -288,29 +426,33 @@ class PlyAnalysis:
     pv_san: tuple[str, ...]
     lines_after: tuple[EngineLine, ...]  # multipv lines of the position after the move
     verdict: Verdict
-    accuracy: float
-    cp_loss: int
+    #: The move's accuracy %, and the mover's centipawn loss; None for the
+    #: mating move, which lichess keeps no eval for (it counts in neither).
+    accuracy: float | None
+    cp_loss: int | None
     #: Why this move was not judged (the engine crashed on a position), if so.
     note: str | None = None
     #: Nodes the engine searched for the position after this move (None: unknown).
     nodes: int | None = None
+    #: Best / only move / brilliant (chessapp.labels), from the engine's lines before it.
+    label: MoveLabel | None = None
+    #: Every engine line of the position before the move (multipv), best first.
+    lines_before: tuple[EngineLine, ...] = ()
 
     @property
     def judgement(self) -> Judgement | None:
         return self.verdict.judgement
 
+    @property
+    def scored(self) -> bool:
+        """Whether the move counts in accuracy and ACPL (every move but the mating one)."""
+        return self.cp_loss is not None
+
     def comment(self, *, with_eval: bool = True, with_best: bool = True) -> str:
         """lila ``Advice.makeComment``: ``(0.30 → -1.20) Mistake. Nf3 was best.``"""
-        if self.judgement is None:
-            return ""
-        text = ""
-        if with_eval:
-            text = f"({eval_comment(self.eval_before)} → {eval_comment(self.eval)}) "
-        seq = self.verdict.mate_sequence
-        text += (seq.value if seq is not None else self.judgement.title) + "."
-        if with_best and self.best_san and self.best != chess.Move.from_uci(self.uci):
-            text += f" {self.best_san} was best."
-        return text
+        best = self.best_san if with_best and self.best != chess.Move.from_uci(self.uci) else None
+        return advice_comment(self.verdict, before=self.eval_before if with_eval else None,
+                              after=self.eval if with_eval else None, best_san=best)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -323,9 +465,13 @@ class PlyAnalysis:
             "pv": [m.uci() for m in self.pv],
             "judgement": None if self.judgement is None else self.judgement.value,
             "win_chance_loss": round(self.verdict.win_chance_loss, 4),
-            "accuracy": round(self.accuracy, 2),
+            "accuracy": None if self.accuracy is None else round(self.accuracy, 2),
             "note": self.note,
             "nodes": self.nodes,
+            "label": None if self.label is None else self.label.value,
+            # The engine's other choices before the move (multipv >= 2): first move and eval.
+            "alternatives": [{"uci": line.pv[0].uci(), "eval": line.eval.to_json()}
+                             for line in self.lines_before[1:] if line.pv],
         }
 
 
@@ -338,12 +484,17 @@ def _position_from_json(
                         identity, limit)
 
 
-def eval_comment(ev: WhiteEval) -> str:
-    """lila ``Info.evalComment``: ``0.30``, ``-1.20`` or ``Mate in 3``."""
-    if ev.mate is not None:
-        return "Checkmate" if ev.mate == 0 else f"Mate in {abs(ev.mate)}"
-    assert ev.cp is not None
-    return f"{ev.cp / 100:.2f}"
+@dataclass(frozen=True, slots=True)
+class PhaseSummary:
+    """One side's play in one phase of the game (see :mod:`chessapp.divider`)."""
+
+    accuracy: float | None
+    acpl: float | None
+    moves: int  # the side's scored moves in this phase
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accuracy": None if self.accuracy is None else round(self.accuracy, 1),
+                "acpl": self.acpl, "moves": self.moves}
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +504,9 @@ class SideSummary:
     inaccuracies: int
     mistakes: int
     blunders: int
+    #: Accuracy and ACPL per phase; None for a phase in which this side made
+    #: no scored move (the game never reached it, or reached it too late).
+    phases: dict[Phase, PhaseSummary | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -361,6 +515,8 @@ class SideSummary:
             "inaccuracies": self.inaccuracies,
             "mistakes": self.mistakes,
             "blunders": self.blunders,
+            "phases": {phase.value: (None if (found := self.phases.get(phase)) is None
+                                     else found.to_json()) for phase in Phase},
         }
 
 
@@ -379,24 +535,69 @@ class GameAnalysis:
     #: ``limit`` is then the most any position got. None: every position got ``limit``.
     adaptive: str | None = None
 
+    @property
+    def start_color(self) -> chess.Color:
+        # The FEN's own field: a variant FEN ("3+3" checks) is not chess.Board's.
+        return chess.WHITE if self.start_fen.split()[1] == "w" else chess.BLACK
+
+    def move_weights(self) -> list[tuple[float, float, chess.Color]]:
+        """Per scored move (the mating move has none): lila's (accuracy, weight, mover)."""
+        scored = [p.eval for p in self.plies if p.scored]
+        return move_weights(scored, initial=INITIAL_EVAL, start_color=self.start_color)
+
+    def boards(self) -> list[chess.Board]:
+        """The start position and the position after each move, rebuilt from the FENs."""
+        return [chess.Board(self.start_fen), *(chess.Board(p.fen) for p in self.plies)]
+
+    def opening_plies(self) -> list[OpeningAtPly | None]:
+        """Per position (index 0 = the start): lichess's opening name reached so far."""
+        if self.start_fen != chess.STARTING_FEN:
+            return [None] * (len(self.plies) + 1)  # lichess names standard games only
+        return name_plies(self.boards())
+
+    @property
+    def opening(self) -> OpeningAtPly | None:
+        """The game's opening (lichess: the deepest named position of its first 40 plies)."""
+        named = self.opening_plies()
+        return named[-1] if named else None
+
+    @property
+    def division(self) -> Division:
+        """lichess's Divider over the start position and every position after a move."""
+        fens = [self.start_fen, *(p.fen for p in self.plies)]
+        return divide([chess.BaseBoard(fen.split()[0]) for fen in fens])
+
     def summary(self) -> dict[chess.Color, SideSummary]:
-        start_color = chess.Board(self.start_fen).turn
-        acc = game_accuracy([p.eval for p in self.plies], initial=self.initial.eval,
-                            start_color=start_color)
+        weights = self.move_weights()
+        scored = [p for p in self.plies if p.scored]
+        division = self.division
+        phase = {p.ply: phase_of(division, p.ply) for p in scored}
         out: dict[chess.Color, SideSummary] = {}
         for color in (chess.WHITE, chess.BLACK):
             mine = [p for p in self.plies if p.mover == color]
+            moves = [(p, a, w) for p, (a, w, c) in zip(scored, weights, strict=True)
+                     if c == color]
+            phases: dict[Phase, PhaseSummary | None] = {}
+            for part in Phase:
+                inside = [(p, a, w) for p, a, w in moves if phase[p.ply] is part]
+                phases[part] = None if not inside else PhaseSummary(
+                    accuracy=accuracy_of([(a, w) for _, a, w in inside]),
+                    acpl=average_centipawn_loss([p.cp_loss for p, _, _ in inside
+                                                 if p.cp_loss is not None]),
+                    moves=len(inside))
             out[color] = SideSummary(
-                accuracy=acc[color],
-                acpl=average_centipawn_loss([p.cp_loss for p in mine]),
+                accuracy=accuracy_of([(a, w) for _, a, w in moves]),
+                acpl=average_centipawn_loss([p.cp_loss for p in mine if p.cp_loss is not None]),
                 inaccuracies=sum(p.judgement is Judgement.INACCURACY for p in mine),
                 mistakes=sum(p.judgement is Judgement.MISTAKE for p in mine),
                 blunders=sum(p.judgement is Judgement.BLUNDER for p in mine),
+                phases=phases,
             )
         return out
 
     def to_json(self) -> dict[str, Any]:
         summary = self.summary()
+        opening = self.opening
         return {
             "headers": dict(self.headers),
             "engine": self.engine.to_json(),
@@ -405,7 +606,10 @@ class GameAnalysis:
             "adaptive": self.adaptive,
             "start": {"fen": self.start_fen, "eval": self.initial.eval.to_json(),
                       "nodes": self.initial.nodes},
-            "plies": [p.to_json() for p in self.plies],
+            "opening": None if opening is None else opening.to_json(),
+            "plies": [{**p.to_json(), "book": opening is not None and p.ply <= opening.ply}
+                      for p in self.plies],
+            "division": self.division.to_json(),
             "summary": {"white": summary[chess.WHITE].to_json(),
                         "black": summary[chess.BLACK].to_json()},
         }
@@ -432,9 +636,14 @@ class GameAnalysis:
             # The best line for this ply belongs to the position before it.
             before = positions[-1]
             pv = tuple(chess.Move.from_uci(u) for u in ply.get("pv", []))
-            if pv:
+            others = tuple(
+                EngineLine(WhiteEval.from_json(alt["eval"], turn=board.turn),
+                           (chess.Move.from_uci(alt["uci"]),))
+                for alt in ply.get("alternatives", []))
+            if pv or others:
                 positions[-1] = PositionEval(
-                    before.fen, (EngineLine(before.eval, pv, nodes=before.nodes),), identity, limit)
+                    before.fen, (EngineLine(before.eval, pv, nodes=before.nodes), *others),
+                    identity, limit)
             board.push(move)
             node = node.add_main_variation(move)
             positions.append(_position_from_json(board, ply["eval"], None, identity, limit,
@@ -584,10 +793,18 @@ def build_game_analysis(
         before, after = positions[ply - 1], positions[ply]
         mover = before_board.turn
         note = before.skipped or after.skipped
-        verdict = (Verdict(None, None, 0.0) if note
-                   else judge(before.eval, after.eval, mover))
         best_pv = before.best.pv
-        win_b, win_a = win_percent(before.eval), win_percent(after.eval)
+        # lila judges the first move from Cp.initial, not from the engine's start eval.
+        eval_before = INITIAL_EVAL if ply == 1 else before.eval
+        if note:
+            verdict = Verdict(None, None, 0.0)
+        else:
+            verdict = judge(eval_before, after.eval, mover)
+            if not is_judged(move, best_pv, after_board) or _keeps_a_forced_mate(
+                    verdict, before.lines, move, mover):
+                verdict = Verdict(None, None, verdict.win_chance_loss)
+        scored = not ends_in_checkmate(after_board)
+        win_b, win_a = win_percent(eval_before), win_percent(after.eval)
         if mover == chess.BLACK:
             win_b, win_a = 100 - win_b, 100 - win_a
         plies.append(PlyAnalysis(
@@ -596,7 +813,7 @@ def build_game_analysis(
             uci=move.uci(),
             fen=after_board.fen(),
             mover=mover,
-            eval_before=before.eval,
+            eval_before=eval_before,
             eval=after.eval,
             best=best_pv[0] if best_pv else None,
             best_san=before_board.san(best_pv[0]) if best_pv else None,
@@ -604,10 +821,17 @@ def build_game_analysis(
             pv_san=tuple(san_line(before_board, best_pv)),
             lines_after=after.lines,
             verdict=verdict,
-            accuracy=100.0 if note else move_accuracy(win_b, win_a),
-            cp_loss=0 if note else centipawn_loss(before.eval, after.eval, mover),
+            accuracy=(None if not scored else 100.0 if note
+                      else move_accuracy(win_b, win_a)),
+            cp_loss=(None if not scored else 0 if note
+                     else centipawn_loss(eval_before, after.eval, mover)),
             note=None if note is None else f"not judged: {note}",
             nodes=after.nodes,
+            lines_before=before.lines,
+            label=label_move(before_board, move, before.lines, chances=winning_chances,
+                             recapture=ply > 1 and is_recapture(
+                                 before_board, move, moves[ply - 2],
+                                 boards[ply - 2].is_capture(moves[ply - 2]))),
         ))
     first = positions[0]
     return GameAnalysis(
@@ -621,6 +845,99 @@ def build_game_analysis(
     )
 
 
+def _keeps_a_forced_mate(verdict: Verdict, lines: Sequence[EngineLine], move: chess.Move,
+                         mover: chess.Color) -> bool:
+    """A "lost forced mate" whose move the engine's own lines show still mating.
+
+    lila judges a longer mate as ``MateDelayed``, no error; but when the search
+    after the move misses the mate (a node-limited search, lila #18262), lila
+    sees "Lost forced checkmate sequence". With multipv ≥ 2 the position before
+    may hold the played move's own line: if that line mates, the move is the
+    slower mate lichess means not to judge.
+    """
+    if verdict.mate_sequence is not MateSequence.LOST:
+        return False
+    own = next((line for line in lines if line.pv and line.pv[0] == move), None)
+    mate = None if own is None else own.eval.mate
+    return mate is not None and mate != 0 and (mate > 0) == (mover == chess.WHITE)
+
+
+#: Every judged move's best line holds at least this many plies (or runs to the
+#: game's end): lichess shows up to 12 (lila ``Info.LineMaxPlies``), and a
+#: node-limited search sometimes stops its PV after one or two moves.
+MIN_BEST_LINE_PLIES = 8
+#: The budget of each search that continues a short line from its last position.
+LINE_EXTENSION_NODES = 50_000
+#: At most this many continuation searches per line (each adds at least one ply).
+MAX_LINE_EXTENSIONS = 8
+
+
+def extension_limit(limit: SearchLimit) -> SearchLimit:
+    """The continuation searches' budget: small, fixed, and never above the analysis's own."""
+    if limit.nodes is not None:
+        return SearchLimit(nodes=min(limit.nodes, LINE_EXTENSION_NODES))
+    return SearchLimit(nodes=LINE_EXTENSION_NODES)
+
+
+def extend_best_lines(
+    game: chess.pgn.Game,
+    positions: Sequence[PositionEval],
+    evaluator: Evaluator,
+    limit: SearchLimit,
+    *,
+    cache: EvalCache | None = None,
+    min_plies: int = MIN_BEST_LINE_PLIES,
+) -> list[PositionEval]:
+    """``positions`` with the best line before every judged move continued to ``min_plies``.
+
+    Honest and reproducible: a short line is continued by searching the
+    position at its end (:func:`extension_limit`, one PV) and appending the
+    engine's own line, again until it is long enough, the game would be over,
+    or :data:`MAX_LINE_EXTENSIONS` searches were made. The same position,
+    engine and settings give the same searches, so the same line; each
+    continuation search is cached like any position. Evals are untouched.
+    """
+    analysed = build_game_analysis(game, positions)
+    boards = main_line_boards(game)
+    out = list(positions)
+    small = extension_limit(limit)
+    for ply in analysed.plies:
+        before = positions[ply.ply - 1]
+        line = list(before.best.pv)
+        if ply.judgement is None or not line or len(line) >= min_plies:
+            continue
+        end = boards[ply.ply - 1].copy(stack=False)
+        legal = True
+        for move in line:
+            legal = end.is_legal(move)
+            if not legal:
+                break
+            end.push(move)
+        if not legal:
+            continue  # an illegal engine line is cut on export; nothing to continue
+        for _ in range(MAX_LINE_EXTENSIONS):
+            if len(line) >= min_plies or end.is_game_over():
+                break
+            found = cache.get_eval(end.fen(), evaluator.identity, small, 1) if cache else None
+            if found is None:
+                found = evaluator.evaluate(end, small, multipv=1)
+                if cache is not None:
+                    cache.put_eval(found, 1)
+            more = [m for m in found.best.pv]
+            if not more:
+                break
+            for move in more:
+                if not end.is_legal(move):
+                    break
+                line.append(move)
+                end.push(move)
+        best = before.best
+        out[ply.ply - 1] = PositionEval(
+            before.fen, (EngineLine(best.eval, tuple(line), best.depth, best.nodes),
+                         *before.lines[1:]), before.engine, before.limit, before.skipped)
+    return out
+
+
 def analyse_game(
     game: chess.pgn.Game,
     evaluator: Evaluator,
@@ -630,9 +947,14 @@ def analyse_game(
     cache: EvalCache | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    best_line_plies: int = MIN_BEST_LINE_PLIES,
 ) -> GameAnalysis:
-    """Analyse every position of the main line and judge every move."""
+    """Analyse every position of the main line, judge every move, and give each
+    judged move a best line of at least ``best_line_plies`` (0: as the search left it)."""
     boards = main_line_boards(game)
     positions = evaluate_positions(boards, evaluator, limit, multipv=multipv, cache=cache,
                                    progress=progress, cancel=cancel)
+    if best_line_plies > 0:
+        positions = extend_best_lines(game, positions, evaluator, limit, cache=cache,
+                                      min_plies=best_line_plies)
     return build_game_analysis(game, positions, multipv=multipv)

@@ -26,6 +26,7 @@ from chessapp import __version__, analysis, explain, games
 from chessapp.errors import BadInput, ChessAppError, EngineError
 from chessapp.evals import SearchLimit
 from chessapp.settings import DEFAULT_NODES, MAX_MULTIPV
+from chessapp.tree import main_line_boards
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--no-evals", action="store_true", help="omit [%%eval] comments")
     an.add_argument("--no-judgements", action="store_true", help="omit NAGs and judgement comments")
     an.add_argument("--no-variations", action="store_true", help="omit best-line variations")
+    an.add_argument("--label-nags", action="store_true",
+                    help="write $1 (only move) and $3 (brilliant) NAGs; needs --multipv 2 or more "
+                         "(lichess writes none)")
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     from chessapp import batch_cli  # the --all options: filters, reports, the cluster
 
@@ -241,7 +245,7 @@ class ProgressBar:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    from chessapp import adaptive, engine, export, store
+    from chessapp import adaptive, engine, export, store, summary
     from chessapp.coach import report_json
     from chessapp.story.generate import generate_story
 
@@ -256,7 +260,8 @@ def analyze(args: argparse.Namespace) -> int:
            if v is not None})
     cache = None if args.no_cache else store.Store()
     options = export.ExportOptions(evals=not args.no_evals, judgements=not args.no_judgements,
-                                   variations=not args.no_variations)
+                                   variations=not args.no_variations,
+                                   label_nags=args.label_nags)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     if args.all:
         from chessapp import batch_cli
@@ -277,17 +282,29 @@ def analyze(args: argparse.Namespace) -> int:
             bar.label = f"game {number if args.all else args.game}: {white} - {black}"[:60]
             calls_before = pool.calls
             if args.adaptive:
+                # The adaptive passes judge the game; its lines are what they searched.
                 result = adaptive.analyse_game_adaptive(
                     game, pool, limit, multipv=args.multipv, cache=cache,
                     progress=bar.update).analysis
+                calls_positions = pool.calls
             else:
-                result = analysis.analyse_game(game, pool, limit, multipv=args.multipv,
-                                               cache=cache, progress=bar.update)
+                # analyse_game's steps, so the line continuations are counted apart
+                evaluated = analysis.evaluate_positions(main_line_boards(game), pool, limit,
+                                                        multipv=args.multipv, cache=cache,
+                                                        progress=bar.update)
+                calls_positions = pool.calls
+                evaluated = analysis.extend_best_lines(game, evaluated, pool, limit,
+                                                       cache=cache)
+                result = analysis.build_game_analysis(game, evaluated, multipv=args.multipv)
             if not args.quiet:
-                searched = pool.calls - calls_before
+                searched = calls_positions - calls_before
+                continued = pool.calls - calls_positions
                 positions = len(result.plies) + 1
                 print(f"{bar.label}: {positions} positions, {searched} engine searches, "
-                      f"{positions - searched} cached or final", file=sys.stderr)
+                      f"{positions - searched} cached or final; {continued} searches to "
+                      "continue short best lines", file=sys.stderr)
+                for line in summary.summary_lines(result):
+                    print(line, file=sys.stderr)
             if number > 1:
                 out.write("\n")  # a blank line between games
             out.write(export.export_pgn(game, result, options))
@@ -297,7 +314,7 @@ def analyze(args: argparse.Namespace) -> int:
             if args.story:
                 Path(args.story).write_text(generate_story(game, result).toml, encoding="utf-8")
     if args.json:
-        report = {"chessapp": __version__, "games": reports}
-        Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n",
+        document = {"chessapp": __version__, "games": reports}
+        Path(args.json).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n",
                                    encoding="utf-8")
     return EXIT_OK

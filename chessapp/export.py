@@ -10,9 +10,15 @@ Choices, following lichess's PGN export where it has one:
 * ``[%eval 0.35]`` / ``[%eval #-3]``: White's view, no ``,depth`` suffix,
   on the node *after* each move. A position that is already checkmate gets
   no ``[%eval]`` (lichess writes none there either); the result says it.
-* NAGs ``$6``/``$2``/``$4`` for inaccuracy/mistake/blunder replace any
-  move-assessment NAG (``$1``..``$6``) already on that move; other NAGs stay.
-* The comment is lichess's ``(0.30 → -1.20) Mistake. Nf3 was best.``
+* NAGs ``$6``/``$2``/``$4`` for inaccuracy/mistake/blunder are added after
+  the user's own NAGs, which all stay (PGN allows several on a move); the tag
+  ``[AnalysisNags]`` lists the ones the analysis added, so a re-export removes
+  exactly those. ``$1``/``$3`` for only moves and brilliant moves only with
+  ``ExportOptions.label_nags``.
+* The comment is lichess's ``(0.30 → -1.20) Mistake. Nf3 was best.``, and
+  lichess's literate ``C01 French Defense: Exchange Variation`` marks the ply
+  where the opening's name was reached; ``[ECO]`` and ``[Opening]`` are added
+  when the game has neither (a user's own tags are never overwritten).
 * The engine's line (at most :data:`BEST_LINE_PLIES` plies) becomes a
   sibling variation of a judged move, unless a variation starting with the
   best move is already there (a user's exploration of it).
@@ -38,7 +44,7 @@ from dataclasses import dataclass
 import chess
 import chess.pgn
 
-from chessapp.analysis import GameAnalysis
+from chessapp.analysis import GameAnalysis, parse_advice, strip_advice
 from chessapp.evals import WhiteEval
 from chessapp.shapes import Shape
 
@@ -49,8 +55,6 @@ __all__ = ["BEST_LINE_PLIES", "ExportOptions", "clean_comment", "export_pgn", "f
 
 #: lichess shows at most this many plies of the engine's line under a judged move.
 BEST_LINE_PLIES = 12
-#: NAGs $1..$6 grade the move itself (good, mistake, brilliant, blunder, ...).
-_MOVE_ASSESSMENT_NAGS = frozenset(range(1, 7))
 _SEVEN_TAG_ROSTER = ("Event", "Site", "Date", "Round", "White", "Black", "Result")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -65,6 +69,7 @@ class ExportOptions:
     explored: bool = True  # variations already in the game (the user's explorations)
     narration: bool = False  # the story's narration as comments
     shapes: bool = False  # [%cal]/[%csl] arrows and circles
+    label_nags: bool = False  # $1 only move / $3 brilliant (chessapp.labels); lichess writes none
 
 
 def clean_comment(text: str) -> str:
@@ -120,41 +125,116 @@ def _check_analysis(game: chess.pgn.Game, analysis: GameAnalysis) -> None:
         raise ValueError("the analysis starts from another position than the game")
 
 
-#: A judgement comment as lichess (and this module) writes it, with or without
-#: the eval prefix: "(0.30 → -1.20) Mistake. Nf3 was best."
-_EVAL_TEXT = r"(?:-?\d+\.\d+|Mate in \d+|Checkmate)"
-_ADVICE = re.compile(
-    rf"\s*(?:\({_EVAL_TEXT} → {_EVAL_TEXT}\) )?"
-    r"(?:Inaccuracy|Mistake|Blunder|Checkmate is now unavoidable|Lost forced checkmate sequence)"
-    r"\.(?: (?:\S+ was best|Best move was \S+)\.)?")
+class _AnalysisNag(int):
+    """A NAG the analysis adds beside the user's own (PGN allows several on a move).
+
+    python-chess writes a move's NAGs sorted; this one sorts after every plain
+    (user's) NAG, so the user's glyph always comes first: ``24. Rxd4 $3 $6``.
+    """
+
+    def __lt__(self, other: object) -> bool:
+        return isinstance(other, _AnalysisNag) and int(self) < int(other)
+
+    def __gt__(self, other: object) -> bool:
+        return not isinstance(other, _AnalysisNag) or int(self) > int(other)
 
 
-def _drop_old_advice(node: chess.pgn.GameNode) -> None:
-    """Remove the evals and judgement comments of an earlier analysis.
+#: Which NAGs the analysis added, as "ply:nag" pairs, so a re-export removes
+#: exactly those and never a user's: [AnalysisNags "3:6 6:4 23:1"].
+ANALYSIS_NAGS_TAG = "AnalysisNags"
+_ADVICE_NAGS = frozenset({chess.pgn.NAG_DUBIOUS_MOVE, chess.pgn.NAG_MISTAKE,
+                          chess.pgn.NAG_BLUNDER})
+
+
+def _earlier_analysis_nags(headers: chess.pgn.Headers) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    for pair in headers.get(ANALYSIS_NAGS_TAG, "").split():
+        ply, _, nag = pair.partition(":")
+        if ply.isdigit() and nag.isdigit():
+            found.setdefault(int(ply), set()).add(int(nag))
+    return found
+
+
+def _is_bare_line(node: chess.pgn.GameNode) -> bool:
+    """A line with no word, glyph or side line in it: how the analysis writes engine lines."""
+    return (not node.comment and not node.starting_comment and not node.nags
+            and len(node.variations) <= 1
+            and all(_is_bare_line(child) for child in node.variations))
+
+
+def _drop_old_advice(node: chess.pgn.GameNode, earlier_nags: set[int] | None) -> None:
+    """Remove the evals, judgement comments and NAGs of an earlier analysis.
 
     A new analysis supersedes them, and re-exporting an exported game must
-    never double them.
+    never double them. The NAGs to drop are the ones our [AnalysisNags] tag
+    lists; a file without it (lichess's own export) loses the judgement NAG its
+    advice comment stands for (either of $6/$2/$4 for the two mate sentences,
+    which do not name their grade). Every other NAG is the user's and stays, and
+    so is every side line but the bare engine line the old advice named.
     """
     node.set_eval(None)
-    node.comment = _ADVICE.sub("", node.comment).strip()
+    advice = parse_advice(node.comment)
+    node.comment = strip_advice(node.comment)
+    parent = node.parent
+    if advice is not None and advice.best_san and parent is not None:
+        # the engine line the earlier advice named ("Nf3 was best."), if left as it wrote it
+        for line in parent.variations[1:]:
+            if line.san() == advice.best_san and _is_bare_line(line):
+                parent.remove_variation(line)
+    if earlier_nags is not None:
+        node.nags -= earlier_nags
+    elif advice is not None:
+        node.nags -= ({advice.judgement.nag} if advice.judgement is not None else _ADVICE_NAGS)
+
+
+def _add_nag(node: chess.pgn.GameNode, nag: int, added: list[str], ply: int) -> None:
+    if nag not in node.nags:  # the user's own glyph already says it: keep theirs
+        node.nags.add(_AnalysisNag(nag))
+        added.append(f"{ply}:{nag}")
 
 
 def _fold_analysis(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis,
-                   options: ExportOptions) -> None:
+                   options: ExportOptions, headers: chess.pgn.Headers) -> list[str]:
+    """Fold the analysis in; returns the NAGs it added, as "ply:nag" pairs."""
     board = nodes[0].board()
+    earlier = _earlier_analysis_nags(headers) if ANALYSIS_NAGS_TAG in headers else None
+    headers.pop(ANALYSIS_NAGS_TAG, None)
+    added: list[str] = []
     for ply in analysis.plies:
         node, parent = nodes[ply.ply], nodes[ply.ply - 1]
-        _drop_old_advice(node)
+        _drop_old_advice(node, None if earlier is None else earlier.get(ply.ply, set()))
         played = chess.Move.from_uci(ply.uci)
         judgement = ply.judgement
         if options.judgements and judgement is not None:
-            node.nags = {nag for nag in node.nags if nag not in _MOVE_ASSESSMENT_NAGS}
-            node.nags.add(judgement.nag)
+            _add_nag(node, judgement.nag, added, ply.ply)
             _append(node, ply.comment())
+        if options.label_nags and ply.label is not None and ply.label.nag is not None:
+            _add_nag(node, ply.label.nag, added, ply.ply)
         if (options.variations and judgement is not None and ply.pv and ply.pv[0] != played
                 and not any(v.move == ply.pv[0] for v in parent.variations)):
             _add_line(parent, board, ply.pv[:BEST_LINE_PLIES])
         board.push(played)
+    return added
+
+
+def _fold_opening(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis,
+                  options: ExportOptions) -> None:
+    """lichess's literate ``C01 French Defense: Exchange Variation`` at the opening's ply."""
+    opening = analysis.opening
+    if opening is None or not options.judgements or opening.ply >= len(nodes):
+        return
+    node, text = nodes[opening.ply], opening.opening.literate()
+    # An exported game already holds it there: write it once, never twice.
+    node.comment = " ".join(node.comment.replace(text, " ").split())
+    _append(node, text)
+
+
+def _opening_tags(headers: chess.pgn.Headers, analysis: GameAnalysis) -> None:
+    """[ECO] and [Opening] from the analysis, only when the game names no opening itself."""
+    opening = analysis.opening
+    if opening is not None and "ECO" not in headers and "Opening" not in headers:
+        headers["ECO"] = opening.opening.eco
+        headers["Opening"] = opening.opening.name
 
 
 def _fold_evals(nodes: Sequence[chess.pgn.GameNode], analysis: GameAnalysis) -> None:
@@ -218,9 +298,11 @@ def export_pgn(
             del node.variations[1:]
     nodes: list[chess.pgn.GameNode] = [copy, *copy.mainline()]
     annotated = False
+    added_nags: list[str] = []
     if analysis is not None:
         _check_analysis(copy, analysis)
-        _fold_analysis(nodes, analysis, options)
+        added_nags = _fold_analysis(nodes, analysis, options, copy.headers)
+        _fold_opening(nodes, analysis, options)
         annotated = options.evals or options.judgements or options.variations
     if options.narration and narration:
         for ply, text in sorted(narration.items()):
@@ -239,6 +321,8 @@ def export_pgn(
     headers = copy.headers
     for name in _SEVEN_TAG_ROSTER:
         headers.setdefault(name, "?" if name != "Result" else "*")
+    if analysis is not None:
+        _opening_tags(headers, analysis)
     if annotator is None and annotated:
         annotator = "Café 1913 (chessapp)"
         if analysis is not None:
@@ -256,6 +340,8 @@ def export_pgn(
             headers["AnalysisNodes"] = nodes_summary
         if analysis.adaptive is not None:
             headers["AnalysisAdaptive"] = analysis.adaptive
+    if added_nags:
+        headers[ANALYSIS_NAGS_TAG] = " ".join(added_nags)
     return copy.accept(_Exporter(columns=80)) + "\n"
 
 

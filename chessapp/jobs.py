@@ -25,6 +25,7 @@ from chessapp.analysis import (
     Evaluator,
     build_game_analysis,
     evaluate_positions,
+    extend_best_lines,
 )
 from chessapp.engine import EngineConfig, EnginePool, shared_pool
 from chessapp.errors import ChessAppError
@@ -117,6 +118,7 @@ class AnalysisJob:
         multipv: int = 1,
         cache: EvalCache | None = None,
         on_done: Callable[[list[PositionEval]], None] | None = None,
+        finish: Callable[[list[PositionEval]], list[PositionEval]] | None = None,
         name: str = "analysis",
     ) -> None:
         self.boards = [b.copy(stack=False) for b in boards]
@@ -125,6 +127,8 @@ class AnalysisJob:
         self._evaluator = evaluator
         self._cache = cache
         self._on_done = on_done
+        #: A last step on the job's thread before the result is kept (longer best lines).
+        self._last_step = finish
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._state = JobState.RUNNING
@@ -159,6 +163,8 @@ class AnalysisJob:
             positions = evaluate_positions(self.boards, self._evaluator, self.limit,
                                            multipv=self.multipv, cache=cache,
                                            progress=self._progress, cancel=self._cancel)
+            if self._last_step is not None:
+                positions = self._last_step(positions)
         except InterruptedError:
             self._finish(JobState.CANCELLED, None, None)
             return
@@ -315,8 +321,13 @@ def start_main_line_job(
         store.update_session(session_id, analysis=analysis.to_json(),
                              settings=settings_json(settings.to_json(), analysis.engine))
 
+    def longer_lines(positions: list[PositionEval]) -> list[PositionEval]:
+        # Every judged move's best line to 8 plies, from the engine (issue 11).
+        return extend_best_lines(game_copy, positions, evaluator, settings.limit, cache=store)
+
     job = AnalysisJob(main_line_boards(game_copy), evaluator, settings.limit,
-                      multipv=settings.multipv, cache=store, on_done=on_done, name="main-line")
+                      multipv=settings.multipv, cache=store, on_done=on_done,
+                      finish=longer_lines, name="main-line")
     return (JOBS if registry is None else registry).start(main_line_key(session_id), job)
 
 

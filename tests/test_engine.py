@@ -329,13 +329,15 @@ def test_second_analysis_of_a_game_makes_no_engine_call(
     game = chess.pgn.read_game(io.StringIO(OPERA_GAME))
     assert game is not None and not game.errors
     limit = SearchLimit(nodes=2_000)
+    # best_line_plies=0: the position searches alone (line continuations are cached
+    # the same way; tests/test_best_lines.py checks them)
     with Store() as store:
-        first = analyse_game(game, engine_pool, limit, cache=store)
+        first = analyse_game(game, engine_pool, limit, cache=store, best_line_plies=0)
     searched = engine_pool.calls
     assert searched == 33  # 34 positions, the last is checkmate and needs no engine
     assert (isolated_data_dir / "chessapp.sqlite3").exists()
     with Store() as store:  # a new Store on the same file, as after a restart
-        second = analyse_game(game, engine_pool, limit, cache=store)
+        second = analyse_game(game, engine_pool, limit, cache=store, best_line_plies=0)
     assert engine_pool.calls == searched
     assert second == first
     assert first.plies[-1].eval == WhiteEval.checkmate(chess.BLACK)

@@ -187,7 +187,7 @@ def test_kill_9_mid_analysis_the_analysis_completes_without_recomputing(
         killer = threading.Thread(target=_kill_after, args=(pool, 8, killed, done))
         killer.start()
         try:
-            analysis = analyse_game(game, pool, limit, cache=store)
+            analysis = analyse_game(game, pool, limit, cache=store, best_line_plies=0)
         finally:
             done.set()
             killer.join()
@@ -228,7 +228,8 @@ def test_an_analysis_stopped_by_a_dead_engine_resumes_from_the_cache(
 
     with EnginePool(EngineConfig(path=stockfish_path, workers=1)) as pool, Store() as store:
         assert store.cached_evals() == 10
-        analysis = analyse_game(game, pool, limit, cache=store)
+        # best_line_plies=0: count the position searches only, not line continuations
+        analysis = analyse_game(game, pool, limit, cache=store, best_line_plies=0)
         assert pool.calls == 41 - 10
         assert store.cached_evals() == 41
         assert len(analysis.plies) == 40

@@ -51,18 +51,24 @@ DEFAULT_EXPORT = """\
 [Black "Regular"]
 [Result "1-0"]
 [TimeControl "600"]
+[ECO "C20"]
+[Opening "King's Pawn Game: Wayward Queen Attack"]
 [Annotator "Café 1913 (chessapp) with Stockfish 15.1"]
 [AnalysisEngine "Stockfish 15.1"]
 [AnalysisLimit "nodes=20000"]
 [AnalysisSettings "threads=1 hash=16 multipv=1"]
+[AnalysisNags "3:6 6:4"]
 
 { A quick game } 1. e4 { [%clk 0:10:00] [%eval 0.30] } 1... e5 { [%eval 0.35] }
-2. Qh5 $6 { (0.35 → -0.40) Inaccuracy. Nf3 was best. [%eval -0.40] } ( 2. Nf3
-Nc6 3. Ng1 Nb8 4. Nf3 Nc6 5. Ng1 Nb8 6. Nf3 Nc6 7. Ng1 Nb8 ) 2... Nc6
+2. Qh5 $6
+@QH5_COMMENT@
+( 2. Nf3 Nc6 3. Ng1 Nb8 4. Nf3 Nc6 5. Ng1 Nb8 6. Nf3 Nc6 7. Ng1 Nb8 ) 2... Nc6
 { [%eval -0.30] } 3. Bc4 { [%eval -0.20] } ( 3. d3 { explored } ) 3... Nf6 $4
 { (-0.20 → Mate in 1) Checkmate is now unavoidable. g6 was best. [%eval #1] } (
 3... g6 4. Qf3 Nf6 ) 4. Qxf7# 1-0
-"""
+""".replace("@QH5_COMMENT@",  # python-chess never breaks a comment, so this line is long
+            "{ (0.35 → -0.40) Inaccuracy. Nf3 was best. C20 King's Pawn Game: Wayward Queen "
+            "Attack [%eval -0.40] }")
 
 BARE_EXPORT = """\
 [Event "Café \\"Tarrasch\\""]
@@ -73,6 +79,8 @@ BARE_EXPORT = """\
 [Black "Regular"]
 [Result "1-0"]
 [TimeControl "600"]
+[ECO "C20"]
+[Opening "King's Pawn Game: Wayward Queen Attack"]
 
 { A quick game } 1. e4 { [%clk 0:10:00] } 1... e5 2. Qh5 Nc6 3. Bc4 Nf6 4.
 Qxf7# 1-0
@@ -165,7 +173,9 @@ def test_round_trip_moves_evals_nags_comments_variations(game: chess.pgn.Game) -
     for node, ply in zip(back.mainline(), result.plies, strict=True):
         assert node.nags == ({ply.judgement.nag} if ply.judgement else set())
         words = re.sub(r"\s*\[%(eval|clk) [^\]]*\]\s*", " ", node.comment).strip()
-        assert words == ply.comment()
+        opening = result.opening
+        literate = [opening.opening.literate()] if opening and opening.ply == ply.ply else []
+        assert words == " ".join([ply.comment(), *literate]).strip()
     line = back.next().next().variations[1]  # type: ignore[union-attr]
     assert [m.uci() for m in [line.move, *line.mainline_moves()]] == SHUFFLE.split()[:12]
     assert back.next().clock() == 600.0  # type: ignore[union-attr]
@@ -179,10 +189,13 @@ def test_no_depth_suffix_and_mate_syntax(game: chess.pgn.Game) -> None:
     assert export.read_evals(read_back(text))[:6] == [WhiteEval(mate=-3)] * 6
 
 
-def test_judged_move_nags_replace_move_assessments_only() -> None:
+def test_judged_move_keeps_the_users_nags_first() -> None:
+    # issue 11 section 7: a user's glyph is data; the analysis's comes after it.
     game = games.read_game("1. e4 e5 2. Qh5 $1 $14 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n")
-    back = read_back(export.export_pgn(game, make_analysis(game)))
-    assert back.next().next().next().nags == {6, 14}  # type: ignore[union-attr]
+    text = export.export_pgn(game, make_analysis(game))
+    assert "2. Qh5 $1 $14 $6" in text
+    back = read_back(text)
+    assert back.next().next().next().nags == {1, 6, 14}  # type: ignore[union-attr]
 
 
 def test_an_explored_best_move_is_not_written_twice() -> None:

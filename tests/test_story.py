@@ -474,7 +474,8 @@ def _fake_analysis(game: chess.pgn.Game, evals: dict[int, WhiteEval]) -> GameAna
     moves = list(game.mainline_moves())
     for ply in range(len(moves) + 1):
         ev = evals.get(ply, WhiteEval(cp=0))
-        pv = (moves[ply],) if ply < len(moves) else ()
+        # The engine preferred another move: lichess judges only such moves.
+        pv = (next(m for m in board.legal_moves if m != moves[ply]),) if ply < len(moves) else ()
         positions.append(PositionEval(board.fen(), (EngineLine(ev, pv),), engine, limit))
         if ply < len(moves):
             board.push(moves[ply])

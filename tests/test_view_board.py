@@ -8,7 +8,6 @@ import pytest
 
 from chessapp.errors import BadInput
 from chessapp.shapes import Brush, Shape
-from chessapp.tree_ops import read_pgn
 from chessapp.view.board import (
     MainRow,
     MoveCell,
@@ -30,6 +29,7 @@ from chessapp.view.board import (
     resolve_move,
     tree_payload,
 )
+from chessapp.view.board_edits import read_pgn
 
 PGN = """[Event "Test"]
 

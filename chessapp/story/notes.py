@@ -42,8 +42,9 @@ def _note_values(track: StoryTrack, game: chess.pgn.Game, analysis: GameAnalysis
         swing=f"{pa.verdict.win_chance_loss * 50:.0f}",
         hero_win_before=_win_text(pa.eval_before, hero),
         hero_win_after=_win_text(pa.eval, hero),
-        cp_loss=str(pa.cp_loss),
-        accuracy=f"{pa.accuracy:.0f}",
+        # The mating move has neither (lichess keeps no eval after it).
+        cp_loss="none" if pa.cp_loss is None else str(pa.cp_loss),
+        accuracy="none" if pa.accuracy is None else f"{pa.accuracy:.0f}",
     )
     return values
 

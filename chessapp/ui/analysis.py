@@ -61,7 +61,6 @@ from chessapp.tree import (
     start_ply,
     uci_path,
 )
-from chessapp.tree_ops import apply_event
 from chessapp.ui import live_panel, state, widgets
 from chessapp.ui.board_element import board_element
 from chessapp.ui.state import AnalysisKeys as K
@@ -72,12 +71,15 @@ from chessapp.view.analysis import (
     engine_shapes,
     judged_copy,
     move_rows,
+    opening_names,
+    phase_rows,
     retro_hint,
     summary_rows,
 )
 from chessapp.view.board import BoardEvent, tree_payload
 from chessapp.view.board import Path as BoardPath
 from chessapp.view.board import main_line_path as main_line_index
+from chessapp.view.board_edits import apply_event
 from chessapp.view.cafe import Beat, beat_for_ply, story_beats
 from chessapp.view.replay import autoplay_delay, clamp_ply
 
@@ -500,6 +502,10 @@ def board_panel(session: AnalysisSession) -> None:
         copied_seq=0 if copied is None else copied[0],
         label=f"Board after {view.label}" if view.ply else "Start position",
     )
+    if session.analysis is not None and ctrl.on_main_line:
+        names = opening_names(session.analysis)
+        if 0 <= ctrl.ply < len(names) and names[ctrl.ply]:
+            st.caption(f"Opening: {plain(names[ctrl.ply])}")
     with st.container(horizontal=True, vertical_alignment="center"):
         widgets.eval_caption(view)
     beats = _story_beats(session) if ctrl.on_main_line else ()
@@ -564,6 +570,8 @@ def results_tables(session: AnalysisSession) -> None:
              "ACPL": "–" if row["ACPL"] is None else f"{row['ACPL']:.0f}"}
             for row in summary_rows(analysis)]
     st.table(pd.DataFrame(rows).set_index("Side"))
+    st.caption("By phase (lichess's Divider): accuracy and ACPL")
+    st.table(pd.DataFrame(phase_rows(analysis)).set_index("Phase"))
     st.dataframe(pd.DataFrame(move_rows(analysis)), hide_index=True, width="stretch",
                  height=320, key=K.MOVE_TABLE, on_select=lambda: _on_move_row(session),
                  selection_mode="single-row")
@@ -920,7 +928,8 @@ def main() -> None:
         retro_section(session)
     st.subheader("Export")
     widgets.export_block(state.ANALYSIS, session.game, session.analysis,
-                         offer=("evals", "judgements", "variations", "explored", "shapes"))
+                         offer=("evals", "judgements", "variations", "explored", "shapes",
+                                "label_nags"))
     sessions_section(store, session)
 
 

@@ -7,7 +7,7 @@ the browser steps through it with no server round trip and reports back:
   survives reruns): :attr:`BoardReport.path`;
 * each user action as a *trigger* value, parsed into a
   :data:`chessapp.view.board.BoardEvent`: a new move, the user's own shapes on
-  a node, or a node-menu action. :func:`chessapp.tree_ops.apply_event` applies it.
+  a node, or a node-menu action. :func:`chessapp.view.board_edits.apply_event` applies it.
 
 The JavaScript is vendored chessground (``board/vendor/chessground``, bundled
 by ``script/vendor-chessground``) followed by ``board/board_element.js``, handed

@@ -425,6 +425,7 @@ EXPORT_OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("explored", "Explored variations", True),
     ("narration", "Narration as comments", True),
     ("shapes", "Arrows and circles ([%cal]/[%csl])", True),
+    ("label_nags", "Only-move and brilliant glyphs (! and !!, not lichess's)", False),
 )
 
 
@@ -448,7 +449,8 @@ def export_block(
             if name not in offer:
                 chosen[name] = False
                 continue
-            disabled = analysis is None and name in ("evals", "judgements", "variations")
+            disabled = analysis is None and name in ("evals", "judgements", "variations",
+                                                     "label_nags")
             chosen[name] = st.checkbox(label, value=default and not disabled, disabled=disabled,
                                        key=export_option_key(page, name))
     options = ExportOptions(**chosen)

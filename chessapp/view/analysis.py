@@ -20,6 +20,7 @@ import chess.pgn
 
 from chessapp.analysis import GameAnalysis, Judgement
 from chessapp.coach import TELLING, explanation_texts
+from chessapp.divider import Phase
 from chessapp.errors import ChessAppError
 from chessapp.evals import PositionEval, WhiteEval
 from chessapp.jobs import AnalysisJob, JobState
@@ -56,6 +57,8 @@ __all__ = [
     "judged_copy",
     "move_rows",
     "next_judged_ply",
+    "opening_names",
+    "phase_rows",
     "retro_hint",
     "summary_rows",
 ]
@@ -251,20 +254,58 @@ def next_judged_ply(analysis: GameAnalysis, after: int, color: chess.Color,
     return None
 
 
+_OPENINGS: dict[int, tuple[GameAnalysis, list[str | None]]] = {}
+
+
+def opening_names(analysis: GameAnalysis) -> list[str | None]:
+    """Per position (0 = the start): lichess's "ECO Name" reached so far, remembered per
+    analysis object (the page asks on every step)."""
+    found = _OPENINGS.get(id(analysis))
+    if found is not None and found[0] is analysis:
+        return found[1]
+    names = [None if o is None else o.opening.literate() for o in analysis.opening_plies()]
+    if len(_OPENINGS) > 64:
+        _OPENINGS.clear()
+    _OPENINGS[id(analysis)] = (analysis, names)
+    return names
+
+
 def move_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
-    """The move table: one row per ply (move, eval, best move, judgement, accuracy, why)."""
+    """The move table: one row per ply (move, eval, best move, judgement or label, accuracy,
+    book, why)."""
     start = start_ply(chess.Board(analysis.start_fen))
     why = explanation_texts(analysis)
+    opening = analysis.opening
+    book = 0 if opening is None else opening.ply
     return [{
         "Ply": p.ply,
         "Move": move_label(p.ply, p.san, start=start) + (
-            "" if p.judgement is None else p.judgement.glyph),
+            p.judgement.glyph if p.judgement is not None
+            else p.label.glyph if p.label is not None else ""),
         "Eval": p.eval.text(),
         "Best move": "" if p.best_san is None or p.best_san == p.san else p.best_san,
-        "Judgement": "" if p.judgement is None else p.judgement.title,
-        "Accuracy": round(p.accuracy, 1),
+        "Judgement": (p.judgement.title if p.judgement is not None
+                      else p.label.title if p.label is not None else ""),
+        "Accuracy": None if p.accuracy is None else round(p.accuracy, 1),
+        "Book": "book" if p.ply <= book else "",
         "Why": why.get(p.ply, ""),
     } for p in analysis.plies]
+
+
+def phase_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:
+    """Accuracy and ACPL per side and phase (lichess's Divider); "not reached" when absent."""
+    summary = analysis.summary()
+    rows = []
+    for phase in Phase:
+        row: dict[str, Any] = {"Phase": phase.value.capitalize()}
+        for color, side in ((chess.WHITE, "White"), (chess.BLACK, "Black")):
+            found = summary[color].phases.get(phase)
+            row[f"{side} accuracy"] = ("not reached" if found is None or found.accuracy is None
+                                       else f"{found.accuracy:.1f}%")
+            row[f"{side} ACPL"] = ("not reached" if found is None or found.acpl is None
+                                   else f"{found.acpl:.0f}")
+        rows.append(row)
+    return rows
 
 
 def summary_rows(analysis: GameAnalysis) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@
 
 It mounts the element on a PGN with variations and comments, shows the reported
 path and the events as plain text, and applies the events to the game with
-:func:`chessapp.tree_ops.apply_event`, as a page would.
+:func:`chessapp.view.board_edits.apply_event`, as a page would.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import streamlit as st
 
 from chessapp.errors import ChessAppError
 from chessapp.shapes import Brush, Shape
-from chessapp.tree_ops import apply_event, read_pgn
 from chessapp.ui.board_element import board_element
 from chessapp.view.board import BoardEvent, path_key, tree_payload
 from chessapp.view.board import Path as NodePath
+from chessapp.view.board_edits import apply_event, read_pgn
 from tests.e2e.board_demo_games import GAMES
 
 st.set_page_config(page_title="Board demo", layout="wide")

@@ -14,8 +14,8 @@ import chess
 import chess.pgn
 import pytest
 
-from chessapp.tree_ops import add_move, delete, make_main_line, node_at, promote, read_pgn
 from chessapp.view.board import parse_path_key, path_key
+from chessapp.view.board_edits import add_move, delete, make_main_line, node_at, promote, read_pgn
 from tests.e2e.board_demo_games import GAMES
 from tests.e2e.conftest import ROOT, Server, start_server
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import chess
 from streamlit.testing.v1 import AppTest
 
-from chessapp.tree_ops import read_pgn
 from chessapp.ui.board_element import (
     REPORT_DEBOUNCE_MS,
     board_data,
@@ -17,6 +16,7 @@ from chessapp.ui.board_element import (
     reported_path,
 )
 from chessapp.view.board import tree_payload
+from chessapp.view.board_edits import read_pgn
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "chessapp" / "ui" / "board" / "vendor" / "chessground"

@@ -8,7 +8,8 @@ import pytest
 
 from chessapp.errors import BadInput
 from chessapp.shapes import Brush, Shape
-from chessapp.tree_ops import (
+from chessapp.view.board import MoveEvent, NodeAction, NodeMenuEvent, ShapesEvent
+from chessapp.view.board_edits import (
     EventOutcome,
     add_move,
     apply_event,
@@ -19,7 +20,6 @@ from chessapp.tree_ops import (
     promote,
     read_pgn,
 )
-from chessapp.view.board import MoveEvent, NodeAction, NodeMenuEvent, ShapesEvent
 
 PGN = "1. e4 e5 (1... c5 2. Nf3 (2. c3) d6) (1... e6) 2. Nf3 *"
 
