@@ -88,7 +88,7 @@ def _board_panel(view: CafeView, cursor: PlyCursor) -> None:
                   help="Speak each passage's narration with your browser's own voice "
                        "(nothing is sent anywhere); autoplay then waits for the end of it.")
         with st.container(key="cafe-move"):
-            st.markdown(f"**{widgets.move_label_markdown(view_at)}**" if ply else "**Start**")
+            st.markdown(f"**{plain(view_at.label + view_at.glyph)}**" if ply else "**Start**")
         narration_panel(view, ply)
         widgets.eval_caption(view_at)
         st.caption("Keys: ←/→ step, Home/End, Space plays, `f` flips, `a` the engine's arrow, "
