@@ -229,6 +229,12 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
 
 
 def main() -> None:
+    started = time.perf_counter()
+    _main()
+    log.debug("café page full run in %.1f ms", (time.perf_counter() - started) * 1000)
+
+
+def _main() -> None:
     view = current_view()
     cursor = PlyCursor(state.CAFE, view.replay.last)
     cursor.sync_from_url()

@@ -35,7 +35,8 @@ CLAIM_COLUMNS = ("Move", "The narrator says", "Checked", "The board and the engi
 def claims_frame(table: ClaimTable) -> pd.DataFrame:
     """One row per claim, every cell in words and Markdown-inert, in the track's order."""
     rows = [{
-        "Move": plain(row.move),
+        # "11. Nxd5" would start an ordered list in a Markdown cell: escape the dot.
+        "Move": plain(row.move).replace(". ", "\\. ", 1),
         "The narrator says": plain(row.narrator_says),
         "Checked": VERDICT_CELLS[row.verdict],
         "The board and the engine say": plain(row.board_and_engine_say),

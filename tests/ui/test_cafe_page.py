@@ -241,8 +241,7 @@ def test_claims_table_is_plain_english_and_shows_failing_claims(games_folder: Pa
     frame = at.table[0].value
     assert list(frame.columns) == ["Move", "The narrator says", "Checked",
                                    "The board and the engine say", "Figures"]
-    assert frame["Move"].tolist() == ["10… cxb5", "17. Rd8\\#", "17. Rd8\\#", "17. Rd8\\#",
-                                      "17. Rd8\\#"]
+    assert frame["Move"].tolist() == ["10… cxb5", *["17\\. Rd8\\#"] * 4]
     checked = frame["Checked"].tolist()
     assert checked[0] == ":red[:material/cancel: **does not hold**]"  # shown, not hidden
     assert set(checked[1:]) == {":green[:material/check_circle: holds]"}
