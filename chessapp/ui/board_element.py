@@ -89,14 +89,26 @@ def board_data(
     copied_pgn: str | None = None,
     copied_seq: int = 0,
     label: str = "Board",
+    read_aloud: bool = False,
+    eval_bar: bool = False,
+    move_label: bool = False,
+    scroll_into_view: bool = False,
 ) -> Json:
     """The ``data`` the element's JavaScript receives (JSON).
 
     The browser acts on ``cursor``, ``orientation`` and ``show_best`` only when
     their ``*_seq`` changes, so a rerun that repeats them does not pull the
     user back from where they have stepped to.
+
+    ``read_aloud`` speaks each node's ``speech`` text with the browser's Web
+    Speech API (nothing leaves the browser), and autoplay then waits for the
+    end of the utterance; ``eval_bar`` draws the nodes' ``bar`` beside the
+    board, as tall as it; ``move_label`` shows the current move ("11. Nxd5")
+    above the board; ``scroll_into_view`` brings the board into view when this
+    run's ``cursor_seq`` is new (a click far down the page). These four are
+    sent only when on, so a page that uses none sends what it sent before.
     """
-    return {
+    data: Json = {
         "tree": tree,
         "cursor": {"path": path_key(cursor), "seq": cursor_seq},
         "orientation": "white" if orientation == chess.WHITE else "black",
@@ -107,6 +119,10 @@ def board_data(
         "copied": None if copied_pgn is None else {"pgn": copied_pgn, "seq": copied_seq},
         "label": label, "debounceMs": REPORT_DEBOUNCE_MS,
     }
+    extras = {"readAloud": read_aloud, "evalBar": eval_bar, "moveLabel": move_label,
+              "scrollIntoView": scroll_into_view}
+    data.update({name: True for name, on in extras.items() if on})
+    return data
 
 
 def reported_path(value: Any) -> Path | None:

@@ -1,12 +1,16 @@
 """Page 1, "Café 1913": the reconstructed game as a narrated, engine-checked story.
 
-The page reads like its layout. Everything that depends on the ply (board,
-eval bar, buttons, move list, slider, narration, eval graph) lives in one
-``st.fragment``, so a click reruns only that fragment; the rest (the metaphor
-picture, the claims, the beat cards, the engine and export panels) is drawn on
-full runs. The data comes from :mod:`chessapp.view.cafe`, loaded once per
-process from ``games/``; no engine is called unless asked. A re-analysis is a
-job in the one registry (:mod:`chessapp.jobs`), keyed by this browser session.
+The page reads like its layout. The board is the chessground element
+(:mod:`chessapp.ui.board_element`): the browser steps through the game
+itself (keys, its buttons, its move list, autoplay and "Read aloud") and
+reports the ply 150 ms after the last step. Everything that depends on the
+ply (the element, the narration, the eval caption, the eval graph) lives in
+one ``st.fragment``, so a report reruns only that fragment; the rest (the
+metaphor picture, the claims, the beat cards, the engine and export panels)
+is drawn on full runs. The data comes from :mod:`chessapp.view.cafe`, loaded
+once per process from ``games/`` with the board's payload built once per game
+and analysis; no engine is called unless asked. A re-analysis is a job in the
+one registry (:mod:`chessapp.jobs`), keyed by this browser session.
 """
 
 from __future__ import annotations
@@ -15,25 +19,25 @@ import logging
 import time
 from pathlib import Path
 
-import pandas as pd
+import chess
 import streamlit as st
 
 from chessapp.analysis import build_game_analysis
-from chessapp.engine import EngineConfig, shared_pool
+from chessapp.engine import EngineConfig, EnginePool, shared_pool
 from chessapp.evals import SearchLimit
 from chessapp.jobs import JobState, cafe_key, start_game_job
 from chessapp.settings import DEFAULT_NODES, LimitKind
-from chessapp.ui import state, widgets
+from chessapp.ui import cafe_widgets, live_panel, state, widgets
+from chessapp.ui.board_element import board_element
 from chessapp.ui.state import PlyCursor
 from chessapp.ui.widgets import plain
+from chessapp.view.board import Path as NodePath
+from chessapp.view.board import main_line_path
 from chessapp.view.cafe import CafeView, games_dir, load_cafe, with_analysis
-from chessapp.view.replay import autoplay_delay
 
 # A page runs as "__main__": name the logger so CHESSAPP_LOG_LEVEL reaches it.
 log = logging.getLogger("chessapp.ui.cafe")
 
-#: How often a playing board checks whether the next move is due.
-AUTOPLAY_TICK_S = 0.5
 #: How often the engine panel polls a running re-analysis.
 POLL_S = 1.0
 
@@ -44,7 +48,7 @@ def _load(folder: str) -> CafeView:
 
 
 def shipped_view() -> CafeView:
-    """The shipped game, evals and story, parsed once per server process (per folder)."""
+    """The shipped game, evals and story (and the board's payload), once per server process."""
     return _load(str(games_dir()))
 
 
@@ -56,100 +60,87 @@ def current_view() -> CafeView:
 # --- The board panel (a fragment) --------------------------------------------------------
 
 
-def board_panel(view: CafeView, cursor: PlyCursor, registered_playing: bool) -> None:
+def board_panel(view: CafeView, cursor: PlyCursor) -> None:
     started = time.perf_counter()
-    _board_panel(view, cursor, registered_playing)
+    _board_panel(view, cursor)
     log.debug("board fragment ran in %.1f ms", (time.perf_counter() - started) * 1000)
 
 
-def _board_panel(view: CafeView, cursor: PlyCursor, registered_playing: bool) -> None:
-    if cursor.playing != registered_playing:
-        st.rerun()  # Play/Pause changes the fragment's timer, which only a full run can set
-    if cursor.playing:
-        _autoplay_step(view, cursor)
-    view_at = view.replay.at(cursor.ply)
-    cursor.prepare_widgets()
+def _board_panel(view: CafeView, cursor: PlyCursor) -> None:
+    def reported(path: NodePath) -> None:
+        # The café game has no side lines: a node's depth is its ply on the main line.
+        cursor.go(len(path), from_board=True)
+        if state.live_on(state.CAFE):
+            live_panel.follow(state.CAFE, _board_at(view, cursor.ply), _live_pool(),
+                              widgets.store_or_none(), LIVE_LINES)
+
+    ply = cursor.ply
     board_col, side_col = st.columns([3, 2], gap="medium")
-    with board_col:
-        bar, board = st.columns([1, 20], gap="small")
-        with board:
-            widgets.board_image(view_at, shapes=view.shapes_at(view_at.ply),
-                                best=cursor.show_best and view.replay.analysed,
-                                flipped=cursor.flipped)
-        with bar:
-            widgets.eval_bar(view_at, flipped=cursor.flipped)
-        widgets.nav_buttons(cursor, autoplay=True)
-        widgets.ply_slider(cursor)
-        widgets.eval_caption(view_at)
+    with board_col, st.container(key="cafe-board-area"):
+        board_element(
+            view.board_tree, key=state.CAFE_BOARD, on_path=reported,
+            cursor=main_line_path(ply), cursor_seq=cursor.board_seq,
+            autoplay=True, drawable=True, movable=False,
+            show_best=view.replay.analysed, show_best_seq=0,
+            read_aloud=state.cafe_read_aloud(), eval_bar=True, move_label=True,
+            scroll_into_view=state.cafe_scroll_wanted(cursor.board_seq),
+            label="Café 1913 board",
+        )
+    view_at = view.replay.at(ply)
     with side_col:
-        narration_panel(view, view_at.ply)
-        widgets.move_list(cursor, view.replay)
-        st.toggle("Engine's best move (blue arrow)", value=True, key=cursor.best_arrow_key,
-                  disabled=not view.replay.analysed)
+        st.toggle("Read aloud", key=state.CAFE_READ_ALOUD,
+                  help="Speak each passage's narration with your browser's own voice "
+                       "(nothing is sent anywhere); autoplay then waits for the end of it.")
+        with st.container(key="cafe-move"):
+            st.markdown(f"**{plain(view_at.label + view_at.glyph)}**" if ply else "**Start**")
+        narration_panel(view, ply)
+        widgets.eval_caption(view_at)
+        st.caption("Keys: ←/→ step, Home/End, Space plays, `f` flips, `a` the engine's arrow, "
+                   "`?` all keys.")
     widgets.eval_graph(cursor, view.replay, view.beats)
-
-
-def _autoplay_step(view: CafeView, cursor: PlyCursor) -> None:
-    if cursor.ply >= cursor.last:
-        cursor.set_playing(False)
-        st.rerun()
-    if cursor.since_last_step >= autoplay_delay(view.fresh_narration(cursor.ply)):
-        cursor.go(cursor.ply + 1)
-        cursor.mark_step()
 
 
 def narration_panel(view: CafeView, ply: int) -> None:
     beat = view.beat_at(ply)
-    if beat is None:
-        st.caption("The narrator is silent here: step on to the next beat.")
-        return
-    with st.container(border=True):
-        st.markdown(f"**{plain(beat.act)}** · {plain(beat.date)} · {plain(beat.place)}")
-        st.markdown(plain(beat.narration))
-        if beat.metaphor:
-            st.caption(f"**The metaphor.** {plain(beat.metaphor)}")
+    with st.container(key="cafe-narration"):
+        if beat is None:
+            st.caption("The narrator is silent here: step on to the next beat.")
+            return
+        with st.container(border=True):
+            st.markdown(f"**{plain(beat.act)}** · {plain(beat.date)} · {plain(beat.place)}")
+            st.markdown(plain(beat.narration))
+            if beat.metaphor:
+                st.caption(f"**The metaphor.** {plain(beat.metaphor)}")
 
 
 # --- Full-run sections --------------------------------------------------------------------
 
 
+def show_on_board(cursor: PlyCursor, ply: int) -> None:
+    """A click far from the board: move it there and bring it into view."""
+    cursor.go(ply)
+    state.request_cafe_scroll(cursor.board_seq)
+
+
 def metaphor_section(view: CafeView, cursor: PlyCursor) -> None:
     st.subheader("The game as a metaphor")
-    if not view.beats or not view.events:
-        st.caption("The story track is missing, so there is no timeline to draw.")
+    if view.picture is None:
+        st.caption("The story track has no timeline, so there is no picture to draw.")
         return
-    st.caption("Above, the game's eval curve; below, the rivalry's timeline. Each story beat "
-               "is joined to its historical moment. Click a beat to jump the board there.")
-    widgets.metaphor_picture(cursor, view.replay, view.beats, view.events,
-                             key=state.CAFE_METAPHOR_CHART)
-
-
-def verdict(holds: bool | None) -> str:
-    return "needs an analysis" if holds is None else "holds" if holds else "does not hold"
-
-
-def claims_frame(view: CafeView) -> pd.DataFrame:
-    rows = [{
-        "Beat": beat.key,
-        "Ply": claim.ply,
-        "The narrator says": claim.claim,
-        "The engine says": verdict(claim.holds),
-        "Figures": "; ".join(f"{k}: {v}" for k, v in claim.figures),
-        "Why": claim.explanation,
-    } for beat in view.beats for claim in beat.claims]
-    return pd.DataFrame(rows, columns=["Beat", "Ply", "The narrator says", "The engine says",
-                                       "Figures", "Why"])
+    st.caption("Above, the game's eval curve; below, the rivalry's years. Each story beat is "
+               "tied to its own moment of the history; the cold open is one bracket at 1913. "
+               "Click a beat to show it on the board.")
+    cafe_widgets.metaphor_chart(view.picture, view.replay, key=state.CAFE_METAPHOR_CHART,
+                                on_beat=lambda ply: show_on_board(cursor, ply))
 
 
 def claims_section(view: CafeView) -> None:
-    st.subheader("What the narrator says vs what the engine says")
-    frame = claims_frame(view)
-    if frame.empty:
+    st.subheader("What the narrator says vs what the board and the engine say")
+    if view.claim_table is None or not view.claim_table.rows:
         st.caption("No claims to check (no story track or no analysis).")
         return
-    held = int((frame["The engine says"] == "holds").sum())
-    st.caption(f"{held} of {len(frame)} claims hold by the engine's analysis.")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    with st.container(key="cafe-claims"):
+        cafe_widgets.claim_table(view.claim_table)
     if view.reading:
         st.markdown("**The engine's reading of the story**")
         for line in view.reading:
@@ -163,7 +154,7 @@ def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
             pic, text = st.columns([1, 2], gap="medium")
             with pic:
                 at = view.replay.at(beat.anchor)
-                widgets.board_image(at, shapes=beat.shapes, size=220,
+                widgets.board_image(at, shapes=view.shapes_at(beat.anchor), size=220,
                                     alt=f"Story beat {beat.key}: {at.label}")
             with text:
                 st.markdown(f"**{plain(beat.act)}** · {plain(beat.date)} · {plain(beat.place)}"
@@ -173,16 +164,8 @@ def beat_cards(view: CafeView, cursor: PlyCursor) -> None:
                     st.caption(f"**The metaphor.** {plain(beat.metaphor)}")
                 if beat.engine_note:
                     st.caption(f"**The engine.** {plain(beat.engine_note)}")
-                for claim in beat.claims:
-                    # Material icons, not emoji: a bare Chromium has no emoji font.
-                    mark = {True: ":green[:material/check_circle:]",
-                            False: ":red[:material/cancel:]",
-                            None: ":gray[:material/help:]"}[claim.holds]
-                    figures = ", ".join(f"{k} {v}" for k, v in claim.figures)
-                    st.markdown(f"{mark} **{plain(claim.claim)}** — {plain(claim.explanation)}"
-                                + (f" ({plain(figures)})" if figures else ""))
                 st.button("Show on the board", key=state.cafe_beat_button_key(beat.key),
-                          on_click=cursor.go, args=(beat.anchor,))
+                          on_click=show_on_board, args=(cursor, beat.anchor))
 
 
 # --- Re-analysis with the real engine (a polling fragment) --------------------------------
@@ -249,7 +232,25 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
 # --- The page -----------------------------------------------------------------------------
 
 
+#: Engine lines the café page's live engine shows.
+LIVE_LINES = 3
+
+
+def _board_at(view: CafeView, ply: int) -> chess.Board:
+    return chess.Board(view.replay.at(ply).fen)
+
+
+def _live_pool() -> EnginePool:
+    return shared_pool(EngineConfig.from_env())
+
+
 def main() -> None:
+    started = time.perf_counter()
+    _main()
+    log.debug("café page full run in %.1f ms", (time.perf_counter() - started) * 1000)
+
+
+def _main() -> None:
     view = current_view()
     cursor = PlyCursor(state.CAFE, view.replay.last)
     cursor.sync_from_url()
@@ -260,9 +261,12 @@ def main() -> None:
     for problem in view.problems:
         st.warning(widgets.plain(problem))
 
-    playing = cursor.playing
-    st.fragment(board_panel, run_every=AUTOPLAY_TICK_S if playing else None)(
-        view, cursor, playing)
+    st.fragment(board_panel)(view, cursor)
+    # The live engine: the position on the board, streamed (its own fragment, see analysis.py).
+    if live_panel.live_toggle(state.CAFE):
+        st.fragment(live_panel.live_panel, run_every=live_panel.POLL_S)(
+            state.CAFE, lambda: _board_at(view, PlyCursor(state.CAFE, view.replay.last).ply),
+            _live_pool, widgets.store_or_none(), LIVE_LINES)
 
     with st.expander("Engine", expanded=False):
         running = state.cafe_job_running()

@@ -223,6 +223,10 @@ CAFE_REANALYSE_BUTTON = "cafe.reanalyse"
 CAFE_REANALYSE_NODES = "cafe.reanalyse_nodes"
 CAFE_CANCEL_BUTTON = "cafe.cancel"
 CAFE_METAPHOR_CHART = "cafe.metaphor"
+#: The board element's key: stable, so new data updates it and never re-mounts it.
+CAFE_BOARD = "cafe-board"
+CAFE_READ_ALOUD = "cafe.read_aloud"
+_CAFE_SCROLL_SEQ = "cafe.scroll_seq"
 _CAFE_VISITOR = "cafe.visitor"
 _CAFE_ADOPTED = "cafe.adopted_job"
 _CAFE_LIVE = "cafe.live_view"
@@ -230,6 +234,24 @@ _CAFE_LIVE = "cafe.live_view"
 
 def cafe_beat_button_key(beat: str) -> str:
     return f"cafe.beat.{beat}"
+
+
+def request_cafe_scroll(board_seq: int) -> None:
+    """Ask the board to scroll itself into view when it obeys cursor ``board_seq``.
+
+    Set by a click far down the page (a beat card, the metaphor picture), so
+    the position shows where the user is looking; a later move of any other
+    kind (a new seq) does not scroll.
+    """
+    st.session_state[_CAFE_SCROLL_SEQ] = board_seq
+
+
+def cafe_scroll_wanted(board_seq: int) -> bool:
+    return st.session_state.get(_CAFE_SCROLL_SEQ) == board_seq
+
+
+def cafe_read_aloud() -> bool:
+    return bool(st.session_state.get(CAFE_READ_ALOUD, False))
 
 
 def cafe_visitor() -> str:

@@ -222,9 +222,11 @@ class BoardNode:
     best: str | None
     children: tuple[Path, ...]
     delay_ms: int | None = None
+    speech: str | None = None  # what "Read aloud" speaks on arriving here (café narration)
+    bar: EvalBar | None = None  # the eval bar's reading here, when the page shows one
 
     def to_json(self) -> Json:
-        return {
+        out: Json = {
             "path": list(self.path), "fen": self.fen,
             "turn": "white" if self.turn == chess.WHITE else "black",
             "ply": self.ply, "san": self.san, "uci": self.uci,
@@ -239,6 +241,28 @@ class BoardNode:
             "children": [path_key(c) for c in self.children],
             "delayMs": self.delay_ms,
         }
+        # Only when given, so a page that uses neither sends what it sent before.
+        if self.speech is not None:
+            out["speech"] = self.speech
+        if self.bar is not None:
+            out["bar"] = self.bar.to_json()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EvalBar:
+    """The eval bar at a node: White's win % (lichess WinPercent), ``None`` when unknown.
+
+    ``text`` is what the bar says beside it, ``"+0.35"``, ``"#-2"``, or ``"?"``
+    for a position no engine has seen: drawn as unknown, never as 50 %.
+    """
+
+    white_win: float | None
+    text: str
+
+    def to_json(self) -> Json:
+        return {"win": None if self.white_win is None else round(self.white_win, 1),
+                "text": self.text}
 
 
 def move_number(board_before: chess.Board) -> str:
@@ -253,14 +277,20 @@ def board_nodes(
     auto_shapes: Mapping[Path, Sequence[Shape]] | None = None,
     best_moves: Mapping[Path, str] | None = None,
     delays_ms: Mapping[Path, int] | None = None,
+    speech: Mapping[Path, str] | None = None,
+    bars: Mapping[Path, EvalBar] | None = None,
 ) -> list[BoardNode]:
     """Every node of ``game``, depth first (a node before its children, main line first).
 
     ``auto_shapes`` are the story's or engine's shapes per path (drawn, not
     editable); ``best_moves`` the engine's best move (UCI) per path, shown as
     an arrow when the user turns it on; ``delays_ms`` how long autoplay stays
-    on a node (the café page waits longer on longer narration).
+    on a node (the café page waits longer on longer narration); ``speech``
+    the text "Read aloud" speaks there; ``bars`` the eval bar's reading per
+    path (a path left out, or a bar with no win %, is drawn as unknown).
     """
+    speech = speech or {}
+    bars = bars or {}
     auto_shapes = auto_shapes or {}
     best_moves = best_moves or {}
     delays_ms = delays_ms or {}
@@ -289,7 +319,7 @@ def board_nodes(
             shapes=node_shapes(node), auto_shapes=tuple(auto_shapes.get(path, ())),
             best=best_moves.get(path),
             children=tuple((*path, i) for i in range(len(node.variations))),
-            delay_ms=delays_ms.get(path),
+            delay_ms=delays_ms.get(path), speech=speech.get(path), bar=bars.get(path),
         ))
         for i in reversed(range(len(node.variations))):
             child = node.variations[i]
@@ -305,6 +335,8 @@ def tree_payload(
     auto_shapes: Mapping[Path, Sequence[Shape]] | None = None,
     best_moves: Mapping[Path, str] | None = None,
     delays_ms: Mapping[Path, int] | None = None,
+    speech: Mapping[Path, str] | None = None,
+    bars: Mapping[Path, EvalBar] | None = None,
 ) -> Json:
     """The JSON the element receives once per game (and again when the tree changes).
 
@@ -312,7 +344,7 @@ def tree_payload(
     ``id`` is a hash of the rest, so the browser rebuilds only when the tree changed.
     """
     nodes = board_nodes(game, auto_shapes=auto_shapes, best_moves=best_moves,
-                        delays_ms=delays_ms)
+                        delays_ms=delays_ms, speech=speech, bars=bars)
     body: Json = {
         "nodes": {path_key(n.path): n.to_json() for n in nodes},
         "moveList": [item.to_json() for item in move_list(game)],

@@ -29,7 +29,10 @@ from chessapp.coach import explanation_texts
 from chessapp.errors import ChessAppError
 from chessapp.games import read_game
 from chessapp.shapes import Shape
-from chessapp.view.replay import Replay, build_replay
+from chessapp.view.board import EvalBar, Json, main_line_path, tree_payload
+from chessapp.view.board import Path as NodePath
+from chessapp.view.metaphor import MetaphorPicture, metaphor_picture
+from chessapp.view.replay import Replay, autoplay_delay, build_replay
 
 log = logging.getLogger(__name__)
 
@@ -152,17 +155,21 @@ class CafeView:
     track: story.StoryTrack | None = None  # kept to re-check the claims on a new analysis
     reading: tuple[str, ...] = ()  # the engine's honest reading of the story, filled in
     problems: tuple[str, ...] = ()  # what could not be loaded, for the page to say so
+    claim_table: story.ClaimTable | None = None  # the claims in plain English, failing ones too
+    picture: MetaphorPicture | None = None  # the game against the rivalry (None: no timeline)
+    board_tree: Json = field(default_factory=dict)  # the board element's payload, built once
 
     def beat_at(self, ply: int) -> Beat | None:
         return beat_for_ply(self.beats, ply)
 
     def shapes_at(self, ply: int) -> tuple[Shape, ...]:
-        """The story's arrows and circles for this ply: its own, else its beat's."""
-        own = self.shapes.get(ply)
-        if own:
-            return tuple(own)
-        beat = self.beat_at(ply)
-        return beat.shapes if beat is not None else ()
+        """The story's arrows and circles for this ply.
+
+        :func:`chessapp.story.shapes_by_ply` is complete per ply (a ply's own
+        shapes, else its passage's default), so a ply left out has none: an
+        arrow belongs to the ply it is about, not to the whole passage.
+        """
+        return tuple(self.shapes.get(ply, ()))
 
     def fresh_narration(self, ply: int) -> str | None:
         """Narration that *starts* at this ply (what autoplay waits for)."""
@@ -220,7 +227,7 @@ def load_cafe(folder: Path | None = None, stem: str = CAFE_STEM) -> CafeView:
             problems.append(f"The story track could not be read: {exc}")
     else:
         problems.append(f"No story track ({paths['story'].name}).")
-    return replace(view, problems=tuple(problems))
+    return with_board_tree(replace(view, problems=tuple(problems)))
 
 
 def _replay(game: chess.pgn.Game, analysis: GameAnalysis | None) -> Replay:
@@ -237,8 +244,19 @@ def _with_story(view: CafeView, path: Path) -> CafeView:
         shapes={ply: tuple(s) for ply, s in story.shapes_by_ply(track).items()},
         events=timeline_events(track),
         title=track.episode.title or view.title,
+        picture=_picture(track, view.game),
         **_checked(track, view.game, view.analysis),
     )
+
+
+def _picture(track: story.StoryTrack, game: chess.pgn.Game) -> MetaphorPicture | None:
+    if not track.timeline:
+        return None
+    try:
+        return metaphor_picture(track, game)
+    except ChessAppError as exc:
+        log.warning("metaphor picture unusable: %s", exc)
+        return None
 
 
 def with_analysis(view: CafeView, analysis: GameAnalysis) -> CafeView:
@@ -246,7 +264,39 @@ def with_analysis(view: CafeView, analysis: GameAnalysis) -> CafeView:
     out = replace(view, analysis=analysis, replay=_replay(view.game, analysis))
     if view.track is not None:
         out = replace(out, **_checked(view.track, view.game, analysis))
-    return out
+    return with_board_tree(out)
+
+
+def board_tree(view: CafeView) -> Json:
+    """The board element's payload for the café game (built once per game and analysis).
+
+    Per main-line ply: the story's shapes (auto-shapes), the engine's best move
+    (the ``a`` arrow), how long autoplay stays (:func:`autoplay_delay` of the
+    narration that starts there), that narration as the text "Read aloud"
+    speaks, and the eval bar's reading (unknown where there is no eval).
+    """
+    shapes: dict[NodePath, tuple[Shape, ...]] = {}
+    best: dict[NodePath, str] = {}
+    delays: dict[NodePath, int] = {}
+    speech: dict[NodePath, str] = {}
+    bars: dict[NodePath, EvalBar] = {}
+    for at in view.replay.plies:
+        path = main_line_path(at.ply)
+        if own := view.shapes_at(at.ply):
+            shapes[path] = own
+        if at.best_next is not None and view.replay.analysed:
+            best[path] = at.best_next
+        narration = view.fresh_narration(at.ply)
+        delays[path] = round(autoplay_delay(narration) * 1000)
+        if narration:
+            speech[path] = narration
+        bars[path] = EvalBar(at.white_win, "?" if at.eval is None else at.eval.text())
+    return tree_payload(view.game, auto_shapes=shapes, best_moves=best, delays_ms=delays,
+                        speech=speech, bars=bars)
+
+
+def with_board_tree(view: CafeView) -> CafeView:
+    return replace(view, board_tree=board_tree(view))
 
 
 # --- Adapting the story track -------------------------------------------------------
@@ -275,6 +325,11 @@ def _checked(track: story.StoryTrack, game: chess.pgn.Game,
     except ChessAppError as exc:
         log.warning("claims could not be checked: %s", exc)
         results = []
+    try:
+        table: story.ClaimTable | None = story.claim_table(track, game, results, analysis)
+    except (ChessAppError, KeyError, ValueError) as exc:
+        log.warning("claim table unusable: %s", exc)
+        table = None
     for r in results:
         checks.setdefault(r.segment_id, []).append(ClaimCheck(
             claim=r.claim, ply=r.ply, holds=r.holds,
@@ -303,7 +358,7 @@ def _checked(track: story.StoryTrack, game: chess.pgn.Game,
             shapes=tuple(seg.shapes), claims=tuple(checks.get(seg.id, ())),
             year=decimal_year(seg.date), event=linked.get(seg.id), engine_note=note,
         ))
-    return {"beats": link_beats(beats, events), "reading": reading}
+    return {"beats": link_beats(beats, events), "reading": reading, "claim_table": table}
 
 
 def story_beats(track: story.StoryTrack, game: chess.pgn.Game,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import io
-import re
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,10 @@ import chess.pgn
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+
+from chessapp.ui import cafe_widgets
+from chessapp.view.board import main_line_path, path_key
+from chessapp.view.cafe import load_cafe
 
 ROOT = Path(__file__).resolve().parents[2]
 CAFE_PAGE = str(ROOT / "chessapp" / "ui" / "cafe.py")
@@ -27,23 +30,25 @@ def run_page(query: dict[str, str] | None = None) -> AppTest:
     return at.run()
 
 
-def svg_of(url: str) -> str:
-    prefix = "data:image/svg+xml;base64,"
-    assert url.startswith(prefix)
-    return base64.b64decode(url[len(prefix):]).decode("utf-8")
+def board(at: AppTest) -> dict[str, Any]:
+    """What the page sent the board element on this run (its JSON ``data``)."""
+    elements = at.get("bidi_component")
+    assert len(elements) == 1
+    data: dict[str, Any] = json.loads(elements[0].proto.json)
+    return data
 
 
-def board_images(at: AppTest) -> list[Any]:
-    return [img for el in at.get("image") for img in el.proto.imgs
-            if img.alt.startswith(("Board after", "Start position"))]
+def shown_ply(at: AppTest) -> int:
+    """The main-line ply the page points the board at (its cursor's path)."""
+    path = board(at)["cursor"]["path"]
+    return 0 if path == "" else len(path.split("."))
 
 
 def shown_position(at: AppTest) -> str:
-    """The piece placement drawn on the main board (python-chess writes it into <desc>)."""
-    img = board_images(at)[0]
-    match = re.search(r"<pre>(.*?)</pre>", svg_of(img.url), re.S)
-    assert match is not None
-    return match.group(1)
+    """The piece placement of the node the board is sent to."""
+    data = board(at)
+    fen = data["tree"]["nodes"][data["cursor"]["path"]]["fen"]
+    return str(chess.Board(fen))
 
 
 def placement(game: chess.pgn.Game, ply: int) -> str:
@@ -57,12 +62,16 @@ def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def node(at: AppTest, ply: int) -> dict[str, Any]:
+    return board(at)["tree"]["nodes"][path_key(main_line_path(ply))]  # type: ignore[no-any-return]
+
+
 def test_app_runs_and_routes_to_the_cafe_page(games_folder: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     no_exception(at)
     # The default page; story text is shown Markdown-escaped.
     assert at.title[0].value == "Test story\\: a night at the opera"
-    assert board_images(at)
+    assert board(at)["label"] == "Café 1913 board"
 
 
 def test_cafe_page_opens_at_the_start_with_shipped_evals(games_folder: Path,
@@ -70,88 +79,115 @@ def test_cafe_page_opens_at_the_start_with_shipped_evals(games_folder: Path,
     at = run_page()
     no_exception(at)
     assert shown_position(at) == placement(opera, 0)
-    assert board_images(at)[0].alt == "Start position"
+    assert shown_ply(at) == 0
     assert not at.warning  # analysis and story found, and they match the game
     assert any("Fixture 1" in c.value for c in at.caption)  # evals shipped, no engine
+    data = board(at)
+    # The element steps, plays, shows the eval bar and the move; the page moves nothing.
+    assert (data["autoplay"], data["movable"], data["evalBar"], data["moveLabel"]) == (
+        True, False, True, True)
+    assert data["showBest"] is True  # the engine's arrow starts on (the `a` key toggles it)
+    assert "readAloud" not in data and "scrollIntoView" not in data
 
 
-NAV = [
-    pytest.param("next", 0, 1, id="next"),
-    pytest.param("prev", 5, 4, id="prev"),
-    pytest.param("first", 5, 0, id="first"),
-    pytest.param("last", 5, 33, id="last"),
-]
-
-
-@pytest.mark.parametrize(("button", "start", "expected"), NAV)
-def test_nav_buttons_move_the_board_and_the_url(games_folder: Path, opera: chess.pgn.Game,
-                                                button: str, start: int, expected: int) -> None:
-    at = run_page({"ply": str(start)})
-    assert shown_position(at) == placement(opera, start)
-    at.button(key=f"cafe.nav.{button}").click().run()
-    no_exception(at)
-    assert at.query_params["ply"] == str(expected)
-    assert shown_position(at) == placement(opera, expected)
-
-
-def test_buttons_carry_the_keyboard_shortcuts(games_folder: Path) -> None:
+def test_the_board_element_replaces_the_old_controls(games_folder: Path) -> None:
+    """No slider, pills, nav buttons or key shortcuts: the element has them (a key would step
+    twice if the page bound it too)."""
     at = run_page({"ply": "3"})
-    shortcuts = {b.key: b.proto.shortcut for b in at.button if b.key and ".nav." in b.key}
-    assert shortcuts == {"cafe.nav.first": "home", "cafe.nav.prev": "left",
-                         "cafe.nav.next": "right", "cafe.nav.last": "end"}
+    assert not at.slider
+    assert not at.get("button_group")
+    assert not at.get("image") or all(not img.alt.startswith(("Board after", "Start position"))
+                                      for el in at.get("image") for img in el.proto.imgs)
+    assert [b.key for b in at.button if b.proto.shortcut] == []
+    assert not [b for b in at.button if b.key and (".nav." in b.key or "flip" in b.key
+                                                    or "play" in b.key)]
 
 
-def test_next_twice_then_prev(games_folder: Path, opera: chess.pgn.Game) -> None:
-    at = run_page()
-    at.button(key="cafe.nav.next").click().run()
-    at.button(key="cafe.nav.next").click().run()
-    at.button(key="cafe.nav.prev").click().run()
-    assert at.query_params["ply"] == "1"
-    assert shown_position(at) == placement(opera, 1)
-
-
-@pytest.mark.parametrize(("raw", "expected"), [
-    pytest.param("12", 12, id="in range"),
-    pytest.param("33", 33, id="last"),
-    pytest.param("500", 33, id="past the end clamps"),
-    pytest.param("-4", 0, id="negative clamps"),
-    pytest.param("knight", 0, id="garbage opens at the start"),
-    pytest.param("", 0, id="empty"),
+@pytest.mark.parametrize(("raw", "expected", "url"), [
+    pytest.param("12", 12, "12", id="in range"),
+    pytest.param("33", 33, "33", id="last"),
+    pytest.param("500", 33, "33", id="past the end clamps"),
+    pytest.param("-4", 0, "0", id="negative clamps"),
+    pytest.param("knight", 0, "0", id="garbage opens at the start"),
+    pytest.param("", 0, "0", id="empty"),
 ])
-def test_deep_link_opens_at_the_ply(games_folder: Path, opera: chess.pgn.Game,
-                                    raw: str, expected: int) -> None:
+def test_deep_link_opens_at_the_ply_and_corrects_the_url(
+        games_folder: Path, opera: chess.pgn.Game, raw: str, expected: int, url: str) -> None:
     at = run_page({"ply": raw})
     no_exception(at)
     assert not at.error
     assert shown_position(at) == placement(opera, expected)
+    assert at.query_params["ply"] == url
 
 
-def test_move_list_and_slider_jump(games_folder: Path, opera: chess.pgn.Game) -> None:
-    at = run_page()
-    pills = at.get("button_group")[0]
-    assert pills.proto.options[8].content.startswith("5\\. ")  # ply 9 is White's 5th move
-    at.slider(key="cafe.slider").set_value(7).run()
-    no_exception(at)
-    assert at.query_params["ply"] == "7"
-    assert shown_position(at) == placement(opera, 7)
-    assert at.get("button_group")[0].value == 7  # the current move is the selected pill
-
-
-def test_judged_moves_carry_their_glyph(games_folder: Path) -> None:
-    at = run_page()
-    labels = [o.content for o in at.get("button_group")[0].proto.options]
-    # The fixture's ply 9 swings from +2.55 to -2.50: a blunder by White.
-    assert labels[8].endswith(":red[**??**]")
-    assert sum("[**" in label for label in labels) >= 1
-
-
-def test_flip_turns_the_board(games_folder: Path) -> None:
+def test_back_and_forward_move_the_board(games_folder: Path, opera: chess.pgn.Game) -> None:
+    """Back/Forward is a full run with another ?ply=: the board gets a new cursor seq."""
     at = run_page({"ply": "4"})
-    before = board_images(at)[0].url
-    at.button(key="cafe.flip_button").click().run()
-    assert board_images(at)[0].url != before
-    at.button(key="cafe.flip_button").click().run()
-    assert board_images(at)[0].url == before
+    seq = board(at)["cursor"]["seq"]
+    at.query_params["ply"] = "9"
+    at.run()
+    assert shown_position(at) == placement(opera, 9)
+    assert board(at)["cursor"]["seq"] > seq
+    seq = board(at)["cursor"]["seq"]
+    at.run()  # a rerun with the same ply does not pull the board back
+    assert board(at)["cursor"]["seq"] == seq
+
+
+def test_the_payload_carries_shapes_best_moves_delays_speech_and_bars(
+        games_folder: Path, opera: chess.pgn.Game) -> None:
+    at = run_page()
+    # The "swing" passage (plies 9-20): its default shapes on each of its plies, none before.
+    assert node(at, 12)["autoShapes"] == [{"orig": "b5", "dest": "c6", "brush": "green"},
+                                          {"orig": "b7", "brush": "red"}]
+    assert node(at, 8)["autoShapes"] == []
+    assert node(at, 0)["best"] is not None
+    # Autoplay waits longer where a passage starts, and speaks that passage.
+    assert node(at, 9)["speech"] == "The queen goes hunting on b7."
+    assert "speech" not in node(at, 10)
+    assert node(at, 9)["delayMs"] > node(at, 10)["delayMs"] == 1500
+    # The fixture's evals: +0.30 at the start, the swing at ply 9.
+    assert node(at, 0)["bar"]["text"] == "+0.30"
+    assert node(at, 9)["bar"]["text"] == "-2.50" and node(at, 9)["bar"]["win"] < 50
+
+
+def test_the_payload_is_built_once(games_folder: Path) -> None:
+    at = run_page()
+    first = board(at)["tree"]["id"]
+    at.query_params["ply"] = "5"
+    at.run()
+    assert board(at)["tree"]["id"] == first
+
+
+def test_without_evals_the_bar_says_unknown(games_folder: Path, opera: chess.pgn.Game) -> None:
+    (games_folder / "cafe-1913.analysis.json").unlink()
+    at = run_page({"ply": "3"})
+    no_exception(at)
+    assert shown_position(at) == placement(opera, 3)
+    assert any("analysis" in w.value for w in at.warning)
+    assert {(n["bar"]["win"], n["bar"]["text"]) for n in board(at)["tree"]["nodes"].values()} \
+        == {(None, "?")}
+    assert board(at)["showBest"] is False
+
+
+def test_read_aloud_is_a_toggle_the_element_obeys(games_folder: Path) -> None:
+    at = run_page({"ply": "3"})
+    at.toggle(key="cafe.read_aloud").set_value(True).run()
+    no_exception(at)
+    assert board(at)["readAloud"] is True
+    at.toggle(key="cafe.read_aloud").set_value(False).run()
+    assert "readAloud" not in board(at)
+
+
+def test_narration_and_move_follow_the_ply(games_folder: Path) -> None:
+    at = run_page({"ply": "3"})
+    assert "The players open quietly while the orchestra tunes." in markdown_texts(at)
+    assert "**Overture** · 1858-11 · Paris, the opera box" in markdown_texts(at)
+    assert "**2. Nf3**" in markdown_texts(at)
+    at.query_params["ply"] = "33"
+    at.run()
+    assert "A rook lands on the back rank and the game is over." in markdown_texts(at)
+    assert any(c.value == "**The metaphor.** The curtain falls." for c in at.caption)
+    assert "**17. Rd8\\#**" in markdown_texts(at)
 
 
 @pytest.fixture
@@ -196,62 +232,66 @@ def test_download_without_evals(games_folder: Path, media_capture: dict[str, byt
     assert chess.pgn.read_game(io.StringIO(text)) is not None
 
 
-def test_page_without_shipped_analysis_still_works(games_folder: Path,
-                                                   opera: chess.pgn.Game) -> None:
-    (games_folder / "cafe-1913.analysis.json").unlink()
-    at = run_page({"ply": "3"})
-    no_exception(at)
-    assert shown_position(at) == placement(opera, 3)
-    assert any("analysis" in w.value for w in at.warning)
-
-
-def test_narration_follows_the_ply(games_folder: Path) -> None:
-    at = run_page({"ply": "3"})
-    assert "The players open quietly while the orchestra tunes." in markdown_texts(at)
-    assert "**Overture** · 1858-11 · Paris, the opera box" in markdown_texts(at)
-    at.button(key="cafe.nav.last").click().run()
-    assert "A rook lands on the back rank and the game is over." in markdown_texts(at)
-    assert any(c.value == "**The metaphor.** The curtain falls." for c in at.caption)
-
-
 def markdown_texts(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown]
 
 
-def test_claims_table_says_what_holds_and_what_does_not(games_folder: Path) -> None:
+def test_claims_table_is_plain_english_and_shows_failing_claims(games_folder: Path) -> None:
     at = run_page()
-    frame = at.dataframe[0].value
-    assert frame[["Beat", "Ply", "The narrator says", "The engine says"]].values.tolist() == [
-        ["swing", 20, "queen_move", "does not hold"],
-        ["mate", 33, "rook_move", "holds"],
-        ["mate", 33, "gives_check", "holds"],
-        ["mate", 33, "game_ends", "holds"],
-        ["mate", 33, "wins(paul)", "holds"],
-    ]
-    assert frame["Figures"].tolist()[0] == "move: cxb5; piece: pawn"
-    assert any(c.value == "4 of 5 claims hold by the engine's analysis." for c in at.caption)
+    frame = at.table[0].value
+    assert list(frame.columns) == ["Move", "The narrator says", "Checked",
+                                   "The board and the engine say", "Figures"]
+    assert frame["Move"].tolist() == ["10… cxb5", *["17\\. Rd8\\#"] * 4]
+    checked = frame["Checked"].tolist()
+    assert checked[0] == ":red[:material/cancel: **does not hold**]"  # shown, not hidden
+    assert set(checked[1:]) == {":green[:material/check_circle: holds]"}
+    cells = " ".join(str(v) for v in frame.to_numpy().ravel())
+    for claim_id in ("queen_move", "rook_move", "gives_check", "game_ends", "wins(paul)"):
+        assert claim_id not in cells  # no claim ids: words
+    assert any(c.value == "4 of 5 claims hold; 1 does not hold." for c in at.caption)
     # The engine's reading, with the numbers filled in from the analysis.
     assert "- The last move Rd8\\# left the eval at 1-0." in markdown_texts(at)
 
 
-def test_beat_card_jumps_the_board(games_folder: Path, opera: chess.pgn.Game) -> None:
+def test_beat_card_shows_the_position_and_brings_the_board_into_view(
+        games_folder: Path, opera: chess.pgn.Game) -> None:
     at = run_page()
     cards = [img for img in (i for el in at.get("image") for i in el.proto.imgs)
              if img.alt.startswith("Story beat")]
     # Each card shows its beat's last ply, the move its claims are about.
     assert [c.alt for c in cards] == ["Story beat opening: 4… Bxf3", "Story beat swing: 10… cxb5",
                                       "Story beat mate: 17. Rd8#"]
+    seq = board(at)["cursor"]["seq"]
     at.button(key="cafe.beat.swing").click().run()
     no_exception(at)
     assert at.query_params["ply"] == "20"
     assert shown_position(at) == placement(opera, 20)
+    assert board(at)["cursor"]["seq"] > seq
+    assert board(at)["scrollIntoView"] is True
+    at.query_params["ply"] = "3"  # a move of another kind: the board need not scroll
+    at.run()
+    assert "scrollIntoView" not in board(at)
 
 
-def test_story_shapes_are_drawn_on_the_board(games_folder: Path) -> None:
-    at = run_page({"ply": "12"})  # inside the "swing" beat: a green arrow and a red circle
-    svg = svg_of(board_images(at)[0].url)
-    assert svg.count('class="arrow') >= 2
-    assert "#15781B" in svg and "#882020" in svg
+def metaphor_rows(folder: Path | None = None) -> list[dict[str, Any]]:
+    """The rows the page's metaphor chart draws (the same function the page calls)."""
+    view = load_cafe(folder)
+    assert view.picture is not None
+    return cafe_widgets.metaphor_rows(view.picture, view.replay)
+
+
+def test_metaphor_picture_ties_each_beat_to_its_moment(games_folder: Path) -> None:
+    at = run_page()
+    assert "cafe.metaphor" in {c.key for c in at.get("vega_lite_chart")}
+    rows = metaphor_rows(games_folder)
+    beats = [r for r in rows if r["kind"] == "beat"]
+    assert [(b["ply"], b["tip"], b["history"]) for b in beats] == [
+        (8, "opening, 4…\u00a0Bxf3", "November 1858, Paris: The opera")]
+    assert [r["history"] for r in rows if r["kind"] == "context"] == [
+        "May 1859, New Orleans: Home again"]
+    for layout in ("wide", "narrow"):
+        lines = [r["text"] for r in rows if r["kind"] == "line" and r["layout"] == layout]
+        assert " ".join(lines) == "opening, 4…\u00a0Bxf3 November 1858, Paris: The opera"
 
 
 def test_pgn_and_story_text_is_shown_as_text(games_folder: Path) -> None:
@@ -280,12 +320,20 @@ def test_the_shipped_cafe_game_opens_with_its_evals_and_story(
     at = run_page({"ply": "21"})
     no_exception(at)
     assert not at.warning
-    assert board_images(at)[0].alt == "Board after 11. Nxd5"
+    assert "**11. Nxd5**" in markdown_texts(at)
+    assert shown_ply(at) == 21
     assert any(c.value.startswith("Evals shipped with the app: Stockfish") for c in at.caption)
-    frame = at.dataframe[0].value
-    assert len(frame) > 0 and set(frame["The engine says"]) == {"holds"}
+    frame = at.table[0].value
+    assert len(frame) > 0
+    assert set(frame["Checked"]) == {":green[:material/check_circle: holds]"}
     charts = {c.key for c in at.get("vega_lite_chart")}
     assert charts == {"cafe.graph.21", "cafe.metaphor"}  # the eval graph and the metaphor
+    # The picture: the cold open one bracket, five beats each to its own moment.
+    rows = metaphor_rows()
+    assert [r["tip"] for r in rows if r["kind"] == "bracket"] == [
+        "Cold open: a café in Vienna, plies 0–20"]
+    moments = [r["history"].split(",")[0] for r in rows if r["kind"] == "beat"]
+    assert moments == ["1918", "January 1924", "31 January 1928", "1929", "20 August 1940"]
 
 
 def test_a_judged_move_says_why_beside_the_board(monkeypatch: pytest.MonkeyPatch,
@@ -299,3 +347,24 @@ def test_a_judged_move_says_why_beside_the_board(monkeypatch: pytest.MonkeyPatch
         "Why: g6 allows Ba6: After Ba6, the queen on e7 is pinned to its king."]
     at = run_page({"ply": "21"})
     assert not [t for t in at.text if t.value.startswith("Why: ")]
+
+
+@pytest.mark.engine
+def test_the_live_engine_works_on_the_cafe_page_too(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """Issue 10: the live toggle streams the story's position on the board."""
+    from chessapp.ui import state
+
+    monkeypatch.delenv("CHESSAPP_GAMES_DIR", raising=False)
+    monkeypatch.setenv("CHESSAPP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHESSAPP_LIVE_NODES", "20000")
+    at = run_page({"ply": "21"})
+    at.toggle(key=state.live_toggle_key(state.CAFE)).set_value(True)
+    at.run()
+    no_exception(at)
+    search = at.session_state[f"{state.CAFE}.live_search"]
+    assert search is not None
+    assert search.fen == "r3kb1r/pp1nqp1p/2p2np1/3N1bB1/3P4/5N1P/PPP1BPP1/R2QR1K1 b kq - 0 11"
+    assert search.join(60)
+    at.run()
+    assert [c.value for c in at.caption if c.value.startswith("Live: depth")]

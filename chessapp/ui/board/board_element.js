@@ -80,6 +80,8 @@ class BoardElement {
     this.reportTimer = null;
     this.reported = null;
     this.eventSeq = 0;
+    this.readAloud = false;
+    this.utterance = null;
     this.build();
   }
 
@@ -94,9 +96,22 @@ class BoardElement {
     this.boardEl = el("div", "c13b-board");
     this.promoEl = el("div", "c13b-promo cg-wrap");
     this.promoEl.hidden = true;
-    boardBox.append(this.boardEl, this.promoEl);
+    // The eval bar (when the page asks for it): as tall as the board, beside it.
+    this.barEl = el("div", "c13b-bar");
+    this.barEl.hidden = true;
+    this.barEl.setAttribute("role", "img");
+    this.barFill = el("div", "c13b-bar-white");
+    this.barText = el("div", "c13b-bar-text");
+    this.barEl.append(this.barFill, this.barText);
+    const boardWrap = el("div", "c13b-boardwrap");
+    boardWrap.append(this.boardEl, this.promoEl);
+    boardBox.append(this.barEl, boardWrap);
 
     const side = el("div", "c13b-side");
+    // The current move ("11. Nxd5"), when the page asks for it: it changes with the board.
+    this.moveLabelEl = el("div", "c13b-current");
+    this.moveLabelEl.hidden = true;
+    side.appendChild(this.moveLabelEl);
     const controls = el("div", "c13b-controls");
     const mk = (cls, label, text, fn) => {
       const b = button("c13b-btn " + cls, label, text);
@@ -193,6 +208,7 @@ class BoardElement {
     document.removeEventListener("pointerdown", this.onDocClick, true);
     this.resize.disconnect();
     this.stopPlay();
+    this.stopSpeaking();
     clearTimeout(this.reportTimer);
     this.cg.destroy();
     this.root.remove();
@@ -206,6 +222,15 @@ class BoardElement {
     this.root.dataset.label = data.label || "Board";
     this.root.setAttribute("aria-label", data.label || "Board");
     this.playBtn.hidden = !data.autoplay;
+    this.barEl.hidden = !data.evalBar;
+    this.root.classList.toggle("c13b-with-bar", !!data.evalBar);
+    this.moveLabelEl.hidden = !data.moveLabel;
+    const readAloud = !!data.readAloud && !!window.speechSynthesis;
+    if (readAloud !== this.readAloud) {
+      this.readAloud = readAloud;
+      this.root.dataset.readAloud = String(readAloud);
+      if (!readAloud) this.stopSpeaking();
+    }
     this.cg.set({ drawable: { enabled: !!data.drawable } });
     let treeChanged = false;
     if (data.tree && data.tree.id !== this.treeId) {
@@ -229,9 +254,15 @@ class BoardElement {
     if (cursor.seq !== this.cursorSeq) {
       // Python moved the cursor (a new game, or after an edit): go there, and
       // report it if Python's "path" state still names another node.
+      const first = this.cursorSeq === null;
       this.cursorSeq = cursor.seq;
       this.pending = null;
       this.go(cursor.path in this.nodes ? cursor.path : "");
+      // A click far from the board (a beat card, the metaphor picture): show it there.
+      if (data.scrollIntoView && !first) {
+        this.root.scrollIntoView({ block: "center", behavior: "instant" });
+        this.root.dataset.scrolledSeq = String(cursor.seq);
+      }
     } else if (treeChanged) {
       this.pending = null;
       let key = this.current;
@@ -308,6 +339,7 @@ class BoardElement {
   go(key, opts = {}) {
     const node = this.nodes[key];
     if (!node) return;
+    const arrived = key !== this.current || this.root.dataset.fen === undefined;
     if (this.pending && key !== this.current) this.pending = null;
     this.root.dataset.pending = this.pending ? "true" : "false";
     this.current = key;
@@ -340,8 +372,57 @@ class BoardElement {
       }
     }
     this.announce(node);
+    this.showBar(node);
+    this.moveLabelEl.textContent = node.san === null ? "Start"
+      : node.number + " " + node.san + node.glyphs.join("");
+    if (arrived) this.speakNode(node);
     if (opts.report !== false) this.scheduleReport();
     else this.reported = key;
+  }
+
+  // --- The eval bar -----------------------------------------------------------------------
+
+  showBar(node) {
+    if (this.barEl.hidden) return;
+    const bar = node.bar || { win: null, text: "?" };
+    const known = typeof bar.win === "number";
+    this.barEl.classList.toggle("c13b-bar-unknown", !known);
+    this.barEl.dataset.win = known ? String(bar.win) : "unknown";
+    this.barFill.style.height = known ? bar.win + "%" : "0";
+    this.barText.textContent = known ? bar.text : "?";
+    this.barEl.setAttribute("aria-label", known
+      ? "Eval " + bar.text + ": White's winning chances " + Math.round(bar.win) + "%"
+      : "Eval unknown: no engine has looked at this position");
+  }
+
+  // --- Read aloud (the Web Speech API; nothing leaves the browser) --------------------------
+
+  speakNode(node) {
+    if (!this.readAloud) return null;
+    this.stopSpeaking();
+    if (!node.speech) return null;
+    const u = new SpeechSynthesisUtterance(node.speech);
+    u.lang = "en";
+    this.utterance = u;
+    this.root.dataset.speaking = "true";
+    const done = () => {
+      if (this.utterance !== u) return;
+      this.utterance = null;
+      this.root.dataset.speaking = "false";
+      if (this.afterSpeech) { const next = this.afterSpeech; this.afterSpeech = null; next(); }
+    };
+    u.onend = done;
+    u.onerror = done;
+    window.speechSynthesis.speak(u);
+    return u;
+  }
+
+  stopSpeaking() {
+    this.afterSpeech = null;
+    if (!this.utterance) return;
+    this.utterance = null;
+    if (this.root) this.root.dataset.speaking = "false";
+    if (window.speechSynthesis) window.speechSynthesis.cancel();
   }
 
   placeMore(cell, key) {
@@ -397,7 +478,15 @@ class BoardElement {
       if (!n || !n.children.length) { this.stopPlay(); return; }
       this.go(n.children[0]);
       const shown = this.nodes[this.current];
-      this.playing = setTimeout(tick, shown.delayMs || this.data.autoplayMs || 1500);
+      const delay = shown.delayMs || this.data.autoplayMs || 1500;
+      if (this.utterance) {
+        // Reading aloud: the next move comes when the narration has been spoken
+        // (a short pause after it); a lost "end" event falls back to a long timer.
+        this.afterSpeech = () => { clearTimeout(this.playing); this.playing = setTimeout(tick, 400); };
+        this.playing = setTimeout(() => { this.afterSpeech = null; tick(); }, delay * 3 + 10000);
+      } else {
+        this.playing = setTimeout(tick, delay);
+      }
     };
     this.playing = setTimeout(tick, 0);
     this.playBtn.textContent = "Pause";
@@ -407,6 +496,7 @@ class BoardElement {
   stopPlay() {
     if (this.playing) clearTimeout(this.playing);
     this.playing = null;
+    this.afterSpeech = null;
     if (this.playBtn) {
       this.playBtn.textContent = "Play";
       this.playBtn.setAttribute("aria-label", "Play");
@@ -617,13 +707,15 @@ class BoardElement {
     const stacked = width < 620;
     this.root.classList.toggle("c13b-stacked", stacked);
     const maxH = Math.max(280, window.innerHeight - 140);
-    const size = stacked ? width : Math.min(width - 260 - 16, maxH, 720);
+    const bar = this.barEl.hidden ? 0 : 24;  // the eval bar and its gap
+    const size = (stacked ? width - bar : Math.min(width - 260 - 16 - bar, maxH, 720));
     const px = Math.max(160, Math.floor(size / 8) * 8) + "px";
     if (this.boardEl.style.width !== px) {
       this.boardEl.style.width = px;
       this.boardEl.style.height = px;
       this.promoEl.style.width = px;
       this.promoEl.style.height = px;
+      this.barEl.style.height = px;
       this.root.style.setProperty("--c13b-board", px);
       this.cg.redrawAll();
     }
