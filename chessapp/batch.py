@@ -146,9 +146,12 @@ def local_analyses(records: Iterable[sources.GameRecord | sources.SkippedGame],
                 progress(*games, done, total, label)
 
         before = pool.calls
+        # A database run keeps the engine's own best lines (best_line_plies=0): continuing
+        # short ones costs searches a cluster would have to send as a second round, and a
+        # local and a cluster run must write the same bytes.
         result = analysis.analyse_game(record.game, pool, options.limit,
                                        multipv=options.multipv, cache=cache,
-                                       progress=positions)
+                                       progress=positions, best_line_plies=0)
         games_done += 1
         searched = pool.calls - before
         count = len(result.plies) + 1

@@ -350,7 +350,7 @@ class ClusterRun:
                 queue.popleft()
                 evaluator = _ReturnedEvals(identity, results, cache, multipv)
                 result = analysis.analyse_game(head.record.game, evaluator, limit,
-                                               multipv=multipv)
+                                               multipv=multipv, best_line_plies=0)  # as batch
                 for position in head.needed:
                     wanted_by[position] -= 1
                     if wanted_by[position] == 0:
