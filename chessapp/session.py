@@ -263,6 +263,28 @@ class AnalysisSession:
         return found
 
 
+def _saved_best_lines(positions: list[PositionEval],
+                      data: dict[str, Any]) -> list[PositionEval]:
+    """The cache holds each search's own line; the saved analysis may hold it continued to
+    8 plies (:func:`chessapp.analysis.extend_best_lines`). Keep the saved one where it is
+    that same line, longer."""
+    out = list(positions)
+    for i, ply in enumerate(data.get("plies", [])):
+        if i >= len(out) or not isinstance(ply, dict):
+            break
+        try:
+            saved = tuple(chess.Move.from_uci(u) for u in ply.get("pv") or [])
+        except (TypeError, ValueError):
+            continue
+        before = out[i]
+        best = before.best
+        if len(saved) > len(best.pv) and saved[: len(best.pv)] == best.pv and best.pv:
+            out[i] = PositionEval(before.fen, (EngineLine(best.eval, saved, best.depth,
+                                                          best.nodes), *before.lines[1:]),
+                                  before.engine, before.limit, before.skipped)
+    return out
+
+
 def restore_analysis(
     game: chess.pgn.Game, data: dict[str, Any], cache: EvalCache | None
 ) -> GameAnalysis | None:
@@ -290,7 +312,8 @@ def restore_analysis(
                 break
             positions.append(pe)
         if len(positions) == len(boards):
-            return build_game_analysis(game, positions, multipv=multipv)
+            return build_game_analysis(game, _saved_best_lines(positions, data),
+                                       multipv=multipv)
     try:
         analysis = GameAnalysis.from_json(data)
     except (KeyError, TypeError, ValueError, AttributeError, ChessAppError) as exc:

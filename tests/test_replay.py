@@ -13,17 +13,15 @@ from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit
 from chessapp.shapes import Brush, Shape
 from chessapp.tree import main_line_boards, move_label
 from chessapp.view.cafe import Beat, HistoryEvent, beat_for_ply, decimal_year, link_beats
-from chessapp.view.charts import eval_chart_frame, metaphor_frames
+from chessapp.view.charts import eval_chart_frame
 from chessapp.view.replay import (
     AUTOPLAY_MAX_S,
     AUTOPLAY_MIN_S,
-    Nav,
     autoplay_delay,
     build_replay,
     clamp_ply,
-    step,
 )
-from chessapp.view.svg import board_svg, eval_bar_svg
+from chessapp.view.svg import board_svg
 
 SCHOLAR = "1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0"
 # White's view after each ply (index 0 = start); Nf6 walks into mate in 1.
@@ -137,18 +135,6 @@ def test_clamp_ply_default_and_empty_game() -> None:
     assert clamp_ply("3", -1) == 0
 
 
-@pytest.mark.parametrize(("ply", "nav", "expected"), [
-    pytest.param(5, Nav.FIRST, 0, id="first"),
-    pytest.param(5, Nav.PREV, 4, id="prev"),
-    pytest.param(5, Nav.NEXT, 6, id="next"),
-    pytest.param(5, Nav.LAST, 10, id="last"),
-    pytest.param(0, Nav.PREV, 0, id="prev at start stays"),
-    pytest.param(10, Nav.NEXT, 10, id="next at end stays"),
-])
-def test_step(ply: int, nav: Nav, expected: int) -> None:
-    assert step(ply, nav, 10) == expected
-
-
 @pytest.mark.parametrize(("text", "expected"), [
     pytest.param(None, AUTOPLAY_MIN_S, id="no narration"),
     pytest.param("", AUTOPLAY_MIN_S, id="empty"),
@@ -220,21 +206,6 @@ def test_eval_chart_frame_without_evals_is_empty() -> None:
     assert frame.empty and list(frame.columns)[:3] == ["ply", "label", "win"]
 
 
-def test_metaphor_frames_join_beats_to_their_moments(replay_with_evals) -> None:  # type: ignore[no-untyped-def]
-    beats = link_beats([beat("b1", 0, 5, "1913-01"), beat("b2", 6, 7, "1940-08")], EVENTS)
-    curve, events, links = metaphor_frames(replay_with_evals, beats, EVENTS)
-    assert curve["ply"].tolist() == list(range(8))
-    assert curve["y"].between(40, 100).all()
-    # Years map onto [0, last ply]: 1913 at 0, 1940.6 at 7.
-    assert events["x"].tolist() == [0.0, round((1918.5 - 1913) / 27.6 * 7, 3), 7.0]
-    assert events["title"].tolist() == ["1913 Café Central", "1918 Armoured train",
-                                        "1940 Coyoacán"]
-    # A beat sits on the curve at its last ply (the move its claims are about).
-    assert links[["beat", "ply", "x0", "x1", "y1"]].values.tolist() == [
-        ["b1", 5, 5.0, 0.0, 10.0], ["b2", 7, 7.0, 7.0, 10.0]]
-    assert links["event"].tolist() == ["1913 Café Central", "1940 Coyoacán"]
-
-
 def test_board_svg_draws_last_move_check_shapes_and_best_arrow() -> None:
     fen = "r1bqkb1r/pppp1Qpp/2n2n2/4p3/2B1P3/8/PPPP1PPP/RNB1K1NR b KQkq - 0 4"
     svg = board_svg(fen, lastmove="h5f7", check=chess.E8,
@@ -248,12 +219,3 @@ def test_board_svg_draws_last_move_check_shapes_and_best_arrow() -> None:
     assert board_svg(fen) != board_svg(fen, flipped=True)
 
 
-@pytest.mark.parametrize(("win", "flipped", "white_rect"), [
-    pytest.param(50.0, False, 'y="200.0" width="24" height="200.0" fill="#f2f2f2"', id="even"),
-    pytest.param(75.0, False, 'y="100.0" width="24" height="300.0" fill="#f2f2f2"', id="white"),
-    pytest.param(75.0, True, 'y="0.0" width="24" height="300.0" fill="#f2f2f2"', id="flipped"),
-    pytest.param(None, False, 'y="200.0" width="24" height="200.0" fill="#f2f2f2"', id="unknown"),
-    pytest.param(140.0, False, 'y="0.0" width="24" height="400.0" fill="#f2f2f2"', id="clamped"),
-])
-def test_eval_bar_svg(win: float | None, flipped: bool, white_rect: str) -> None:
-    assert white_rect in eval_bar_svg(win, flipped=flipped, height=400)

@@ -247,7 +247,8 @@ def test_a_variation_is_judged_from_per_fen_evals() -> None:
     assert analysis is not None
     moves = analysis.plies
     assert [m.san for m in moves] == ["e4", "f6"]
-    assert moves[0].eval_before == WhiteEval(cp=20) and moves[0].judgement is None
+    # The first move is judged from lichess's fixed start (Cp.initial, +0.15).
+    assert moves[0].eval_before == WhiteEval(cp=15) and moves[0].judgement is None
     assert moves[1].eval_before == WhiteEval(cp=30) and moves[1].eval == WhiteEval(cp=130)
     assert moves[1].judgement is Judgement.INACCURACY
     assert moves[1].best_san == chess.Board(boards[1].fen()).san(next(iter(boards[1].legal_moves)))

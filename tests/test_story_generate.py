@@ -9,9 +9,7 @@ Stockfish at a small node limit.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import chess
 import chess.pgn
@@ -24,56 +22,18 @@ from chessapp.errors import StoryError
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
 from chessapp.story.generate import generate_story
 from chessapp.tree import main_line_boards
+from tests.lichess_oracle import all_oracle_games
 
-ROOT = Path(__file__).resolve().parents[1]
-LICHESS = ROOT.parent / "shared" / "data" / "lichess-analyses" / "json"
 LICHESS_ENGINE = EngineIdentity("lichess server analysis")
 LIMIT = SearchLimit(nodes=1)
 
 
-def lichess_game(path: Path) -> tuple[chess.pgn.Game, GameAnalysis] | None:
-    """A lichess API game with its published evals as an analysis (None if it has none)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    evals = data.get("analysis")
-    if data.get("variant", "standard") != "standard" or not evals:
-        return None
-    game = chess.pgn.Game()
-    players = data.get("players", {})
-    for color, tag in (("white", "White"), ("black", "Black")):
-        user = players.get(color, {}).get("user", {})
-        game.headers[tag] = str(user.get("name", "?"))
-    winner = data.get("winner")
-    game.headers["Result"] = {"white": "1-0", "black": "0-1"}.get(
-        winner, "1/2-1/2" if data.get("status") in ("draw", "stalemate") else "*")
-    node: chess.pgn.GameNode = game
-    for san in data["moves"].split():
-        node = node.add_main_variation(node.board().parse_san(san))
-    boards = main_line_boards(game)
-    positions = [PositionEval(boards[0].fen(), (EngineLine(WhiteEval(cp=15), ()),),
-                              LICHESS_ENGINE, LIMIT)]
-    for board, entry in zip(boards[1:], evals, strict=False):
-        if "mate" in entry:
-            ev = WhiteEval(mate=int(entry["mate"]))
-        elif "eval" in entry:
-            ev = WhiteEval(cp=int(entry["eval"]))
-        else:
-            return None
-        positions.append(PositionEval(board.fen(), (EngineLine(ev, ()),), LICHESS_ENGINE, LIMIT))
-    if len(positions) == len(boards) - 1 and boards[-1].is_checkmate():
-        # lichess gives the mated position no eval; it is mate on the board.
-        positions.append(PositionEval(boards[-1].fen(),
-                                      (EngineLine(WhiteEval.checkmate(boards[-1].turn), ()),),
-                                      LICHESS_ENGINE, LIMIT))
-    if len(positions) != len(boards):
-        return None
-    return game, build_game_analysis(game, positions)
-
-
 def lichess_games() -> Iterator[tuple[str, chess.pgn.Game, GameAnalysis]]:
-    for path in sorted(LICHESS.glob("*.json")):
-        found = lichess_game(path)
-        if found is not None:
-            yield path.stem, *found
+    """lichess's published games and evals (tests/lichess_oracle.py), standard chess only."""
+    for oracle in all_oracle_games():
+        if oracle.game.headers.get("Variant", "Standard") not in ("Standard", "From Position"):
+            continue
+        yield oracle.name, oracle.game, build_game_analysis(oracle.game, list(oracle.positions))
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +100,12 @@ def test_a_claim_that_fails_is_never_narrated() -> None:
     boards = main_line_boards(game)
     # White's view after each ply: 2... f6 (ply 4) throws away a quarter of Black's chances.
     cps = [15, 30, 20, 30, 250, 240, 250, 900]
-    positions = [PositionEval(b.fen(), (EngineLine(WhiteEval(cp=cp), ()),), LICHESS_ENGINE,
-                              LIMIT) for b, cp in zip(boards, cps, strict=True)]
+    # Each position's engine line: a legal move other than the one played (lichess judges
+    # only a move that is not the engine's first choice).
+    played = list(game.mainline_moves())
+    positions = [PositionEval(b.fen(), (EngineLine(WhiteEval(cp=cp), tuple(
+        m for m in b.legal_moves if i >= len(played) or m != played[i])[:1]),),
+        LICHESS_ENGINE, LIMIT) for i, (b, cp) in enumerate(zip(boards, cps, strict=True))]
     analysis = build_game_analysis(game, positions)
     assert [p.ply for p in analysis.plies if p.judgement] == [4]
     generated = generate_story(game, analysis)
@@ -151,7 +115,7 @@ def test_a_claim_that_fails_is_never_narrated() -> None:
     assert "takes" not in f6.narration and "check" not in f6.narration
     assert "decisive advantage" not in f6.narration
     assert f6.narration == ("The decisive moment. 2… f6 by Black is a blunder: the engine's eval "
-                            "goes from +0.30 to +2.50.")
+                            "goes from +0.30 to +2.50. Ne7 was the engine's choice.")
     assert all(c.holds for c in generated.claims)
 
 

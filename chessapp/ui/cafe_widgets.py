@@ -36,7 +36,7 @@ def claims_frame(table: ClaimTable) -> pd.DataFrame:
     """One row per claim, every cell in words and Markdown-inert, in the track's order."""
     rows = [{
         # "11. Nxd5" would start an ordered list in a Markdown cell: escape the dot.
-        "Move": plain(row.move).replace(". ", "\\. ", 1),
+        "Move": plain(row.move),  # plain() keeps "17. Rd8" from becoming a list
         "The narrator says": plain(row.narrator_says),
         "Checked": VERDICT_CELLS[row.verdict],
         "The board and the engine say": plain(row.board_and_engine_say),

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -34,7 +33,7 @@ from chessapp.session import AnalysisSession
 from chessapp.story import StoryTrack
 from chessapp.tree import NodePath
 from chessapp.view.cafe import CafeView
-from chessapp.view.replay import Nav, clamp_ply, step
+from chessapp.view.replay import clamp_ply
 
 log = logging.getLogger(__name__)
 
@@ -68,38 +67,12 @@ class PlyCursor:
     def _key(self, name: str) -> str:
         return f"{self.page}.{name}"
 
-    # Widget keys.
-    @property
-    def slider_key(self) -> str:
-        return self._key("slider")
-
-    @property
-    def moves_key(self) -> str:
-        return self._key("moves")
 
     def graph_key(self, ply: int) -> str:
         # A fresh key per ply gives the chart a fresh selection, so clicking the
         # point that was clicked before (then navigated away from) jumps again.
         return self._key(f"graph.{ply}")
 
-    @property
-    def flip_key(self) -> str:
-        return self._key("flip")
-
-    @property
-    def flip_button_key(self) -> str:
-        return self._key("flip_button")
-
-    @property
-    def best_arrow_key(self) -> str:
-        return self._key("best_arrow")
-
-    def nav_key(self, nav: Nav) -> str:
-        return self._key(f"nav.{nav.value}")
-
-    @property
-    def play_key(self) -> str:
-        return self._key("play_button")
 
     # Values.
     @property
@@ -128,8 +101,6 @@ class PlyCursor:
     def bump_board(self) -> None:
         st.session_state[self._key("board_seq")] = self.board_seq + 1
 
-    def nav(self, nav: Nav) -> None:
-        self.go(step(self.ply, nav, self.last))
 
     def sync_from_url(self, *, default: int = 0) -> int:
         """On a full run the URL wins: ``?ply=`` (clamped; garbage gives ``default``)."""
@@ -144,43 +115,6 @@ class PlyCursor:
         if raw is not None and raw != str(ply):
             st.query_params[PLY_PARAM] = str(ply)  # ?ply=999 is corrected in the URL too
         return ply
-
-    def prepare_widgets(self) -> None:
-        """Point the slider and the move list at the cursor before they are drawn.
-
-        Streamlit allows this only before the widget exists in the run, which is
-        why the widgets call it first.
-        """
-        ply = self.ply
-        st.session_state[self.slider_key] = ply
-        st.session_state[self.moves_key] = ply if ply > 0 else None
-
-    @property
-    def flipped(self) -> bool:
-        return bool(_get(self.flip_key, False))
-
-    def toggle_flip(self) -> None:
-        st.session_state[self.flip_key] = not self.flipped
-
-    @property
-    def show_best(self) -> bool:
-        return bool(_get(self.best_arrow_key, True))
-
-    # Autoplay.
-    @property
-    def playing(self) -> bool:
-        return bool(_get(self._key("playing"), False))
-
-    def set_playing(self, playing: bool) -> None:
-        st.session_state[self._key("playing")] = playing
-        st.session_state[self._key("last_step")] = time.monotonic()
-
-    @property
-    def since_last_step(self) -> float:
-        return time.monotonic() - float(_get(self._key("last_step"), time.monotonic()))
-
-    def mark_step(self) -> None:
-        st.session_state[self._key("last_step")] = time.monotonic()
 
 
 # --- The live engine (both pages) -------------------------------------------------

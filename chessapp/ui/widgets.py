@@ -31,10 +31,10 @@ from chessapp.export import ExportOptions, export_pgn, filename_for
 from chessapp.shapes import Shape
 from chessapp.store import DB_NAME, Store, data_dir
 from chessapp.ui.state import PlyCursor, export_button_key, export_option_key
-from chessapp.view.cafe import Beat, HistoryEvent
-from chessapp.view.charts import JUDGEMENT_COLOURS, eval_chart_frame, metaphor_frames
-from chessapp.view.replay import Nav, PlyView, Replay
-from chessapp.view.svg import board_svg, eval_bar_svg
+from chessapp.view.cafe import Beat
+from chessapp.view.charts import JUDGEMENT_COLOURS, eval_chart_frame
+from chessapp.view.replay import PlyView, Replay
+from chessapp.view.svg import board_svg
 
 log = logging.getLogger(__name__)
 
@@ -133,18 +133,6 @@ def board_image(
     st.image(svg, width=size, alt=alt)
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
-def _cached_bar_svg(white_win: float | None, flipped: bool, height: int) -> str:
-    return eval_bar_svg(white_win, flipped=flipped, height=height)
-
-
-def eval_bar(view: PlyView, *, flipped: bool = False, height: int = BOARD_SIZE) -> None:
-    """White's win chance as a vertical bar beside the board."""
-    win = None if view.white_win is None else round(view.white_win, 1)
-    st.image(_cached_bar_svg(win, flipped, height), width=24,
-             alt="White's win chance: unknown" if win is None else f"White's win chance {win}%")
-
-
 def eval_caption(view: PlyView) -> None:
     """One line under the board: eval, judgement, the engine's choice."""
     parts = []
@@ -167,78 +155,12 @@ def eval_caption(view: PlyView) -> None:
 
 # --- Navigation ----------------------------------------------------------------------
 
-#: Button icon, keyboard shortcut (Streamlit key names), tooltip. Material icons,
-#: not emoji: a bare Chromium has no emoji font.
-NAV_BUTTONS: tuple[tuple[Nav, str, str, str], ...] = (
-    (Nav.FIRST, ":material/first_page:", "Home", "First position (Home)"),
-    (Nav.PREV, ":material/chevron_left:", "Left", "Previous move (←)"),
-    (Nav.NEXT, ":material/chevron_right:", "Right", "Next move (→)"),
-    (Nav.LAST, ":material/last_page:", "End", "Last move (End)"),
-)
-
-
-def nav_buttons(cursor: PlyCursor, *, shortcuts: bool = True, autoplay: bool = False) -> None:
-    """First / Previous / Next / Last with ←/→/Home/End, and an optional Play/Pause."""
-    ply = cursor.ply
-    with st.container(horizontal=True, gap="small"):
-        for nav, icon, key, tip in NAV_BUTTONS:
-            at_end = ply == 0 if nav in (Nav.FIRST, Nav.PREV) else ply == cursor.last
-            st.button("", icon=icon, key=cursor.nav_key(nav), help=tip, on_click=cursor.nav,
-                      args=(nav,), shortcut=key if shortcuts else None, disabled=at_end)
-        if autoplay:
-            playing = cursor.playing
-            st.button("Pause" if playing else "Play", key=cursor.play_key,
-                      icon=":material/pause:" if playing else ":material/play_arrow:",
-                      help="Autoplay, paced by the narration (Space)",
-                      on_click=cursor.set_playing, args=(not playing,),
-                      shortcut="Space" if shortcuts else None,
-                      disabled=not playing and ply == cursor.last)
-        st.button("Flip", icon=":material/swap_vert:", key=cursor.flip_button_key,
-                  help="Flip the board",
-                  on_click=cursor.toggle_flip)
-
 
 _GLYPH_COLOUR: Mapping[Judgement, str] = {
     Judgement.INACCURACY: "blue",
     Judgement.MISTAKE: "orange",
     Judgement.BLUNDER: "red",
 }
-
-
-def move_label_markdown(view: PlyView) -> str:
-    """``12. Nf3`` with its glyph coloured by judgement (lichess colours, roughly)."""
-    # "12. Nf3" would start an ordered list in Markdown: escape the dot.
-    label = view.label.replace(". ", "\\. ", 1)
-    if view.judgement is None:
-        return label
-    return f"{label}:{_GLYPH_COLOUR[view.judgement]}[**{view.judgement.glyph}**]"
-
-
-def move_list(cursor: PlyCursor, replay: Replay) -> None:
-    """The moves in SAN as pills; the current move is the selected pill."""
-    if replay.last == 0:
-        st.caption("No moves.")
-        return
-    labels = {p.ply: move_label_markdown(p) for p in replay.plies[1:]}
-
-    def picked() -> None:
-        value = st.session_state.get(cursor.moves_key)
-        if value is not None:
-            cursor.go(int(value))
-
-    st.pills("Moves", options=list(labels), format_func=labels.__getitem__, key=cursor.moves_key,
-             on_change=picked, label_visibility="collapsed", wrap=True)
-
-
-def ply_slider(cursor: PlyCursor) -> None:
-    if cursor.last == 0:
-        return
-
-    def moved() -> None:
-        cursor.go(int(st.session_state[cursor.slider_key]))
-
-    st.slider("Ply", min_value=0, max_value=cursor.last, key=cursor.slider_key,
-              on_change=moved, label_visibility="collapsed")
 
 
 # --- Eval graph -------------------------------------------------------------------------
@@ -327,92 +249,6 @@ def eval_graph(cursor: PlyCursor, replay: Replay, beats: Sequence[Beat] = ()) ->
 
 
 # --- The game as a metaphor -------------------------------------------------------------
-
-
-def metaphor_chart(
-    replay: Replay, beats: Sequence[Beat], events: Sequence[HistoryEvent]
-) -> alt.LayerChart:
-    """The eval curve above, the rivalry's timeline below, each beat linked to its moment.
-
-    One dataset with a ``kind`` column and the same x/y fields in every layer:
-    Streamlit's Vega renderer fails on layers that mix datasets, fields and axes
-    here, and one dataset is also one payload.
-    """
-    curve, ev, links = metaphor_frames(replay, beats, events)
-    last = max(1, replay.last)
-    rows: list[dict[str, object]] = [
-        {"kind": "band", "x": -1.0, "x2": last + 1.0, "y": 40.0, "y2": 100.0},
-        {"kind": "axis", "x": 0.0, "x2": float(last), "y": 10.0, "y2": 10.0},
-        {"kind": "caption", "x": -1.0, "y": 103.0, "text": "The game, 1913 (White's win %)"},
-        {"kind": "caption", "x": -1.0, "y": 21.0, "text": "The rivalry, 1913 → 1940"},
-    ]
-    rows += [{"kind": "curve", "x": r["ply"], "y": r["y"], "text": r["label"]}
-             for r in curve.to_dict("records")]
-    # Labels are staggered over rows (y in data units), so neighbours do not overlap;
-    # the full text is in the tooltip.
-    rows += [{"kind": "event", "x": r["x"], "y": r["y"], "ly": 4.0 - 7.0 * (i % 3),
-              "text": _short(f"{r['year']} {r['place']}"), "place": r["title"]}
-             for i, r in enumerate(ev.to_dict("records"))]
-    rows += [{"kind": "beat", "x": r["x0"], "y": r["y0"], "x2": r["x1"], "y2": r["y1"],
-              "ply": r["ply"], "ly": float(r["y0"]) + 5.0 + 6.0 * (i % 2), "text": r["label"],
-              "event": r["event"], "metaphor": r["metaphor"]}
-             for i, r in enumerate(links.to_dict("records"))]
-    data = pd.DataFrame(rows, columns=["kind", "x", "x2", "y", "y2", "ly", "ply", "text",
-                                       "place", "event", "metaphor"])
-    base = alt.Chart(data)
-    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-1, last + 1]))
-    y_scale = alt.Scale(domain=[-13, 114])
-    y = alt.Y("y:Q", axis=None, scale=y_scale)
-    label_y = alt.Y("ly:Q", axis=None, scale=y_scale)
-
-    def kind(name: str) -> alt.Chart:
-        return base.transform_filter(alt.datum.kind == name)
-
-    band = kind("band").mark_rect(color="#f2f2f2").encode(x=x, x2="x2:Q", y=y, y2="y2:Q")
-    axis = kind("axis").mark_rule(color="#7b4fa0", strokeWidth=3).encode(
-        x=x, x2="x2:Q", y=y, y2="y2:Q")
-    line = kind("curve").mark_line(color="#555", interpolate="monotone").encode(x=x, y=y)
-    link = kind("beat").mark_rule(color="#7b4fa0", strokeDash=[3, 3], opacity=0.7).encode(
-        x=x, y=y, x2="x2:Q", y2="y2:Q")
-    ev_points = kind("event").mark_point(shape="diamond", size=140, filled=True,
-                                         color="#7b4fa0").encode(
-        x=x, y=y, tooltip=[alt.Tooltip("text:N", title="When and where"),
-                           alt.Tooltip("place:N", title="What happened")])
-    ev_text = kind("event").mark_text(fontSize=11, color="#333").encode(
-        x=x, y=label_y, text="text:N")
-    caption = kind("caption").mark_text(align="left", fontSize=11, color="#555").encode(
-        x=x, y=y, text="text:N")
-    pick = alt.selection_point(name="beat", fields=["ply"], on="click", clear=False,
-                               empty=False)
-    beat_points = kind("beat").mark_point(size=220, filled=True, color="#d85000",
-                                          cursor="pointer").encode(
-        x=x, y=y, tooltip=[alt.Tooltip("text:N", title="Move"),
-                           alt.Tooltip("event:N", title="History"),
-                           alt.Tooltip("metaphor:N", title="Metaphor")]).add_params(pick)
-    beat_text = kind("beat").mark_text(fontSize=11, color="#d85000").encode(
-        x=x, y=label_y, text="text:N")
-    return alt.LayerChart(layer=[band, axis, line, link, ev_points, ev_text, caption,
-                                 beat_text, beat_points], height=300)
-
-
-def _short(text: str, limit: int = 24) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def metaphor_picture(
-    cursor: PlyCursor, replay: Replay, beats: Sequence[Beat], events: Sequence[HistoryEvent],
-    *, key: str,
-) -> None:
-    """The metaphor chart; clicking a beat's point jumps the board there."""
-
-    def clicked() -> None:
-        state = st.session_state.get(key)
-        points = (state or {}).get("selection", {}).get("beat", [])
-        if points:
-            cursor.go(int(points[0]["ply"]))
-
-    st.altair_chart(metaphor_chart(replay, beats, events), key=key, on_select=clicked,
-                    selection_mode="beat", width="stretch")
 
 
 # --- Export -------------------------------------------------------------------------------

@@ -7,15 +7,14 @@ current ply, nothing more (lila's ``ui/chart/src/acpl.ts``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from chessapp.view.cafe import Beat, HistoryEvent
+from chessapp.view.cafe import Beat
 from chessapp.view.replay import Replay
 
-__all__ = ["JUDGEMENT_COLOURS", "eval_chart_frame", "metaphor_frames"]
+__all__ = ["JUDGEMENT_COLOURS", "eval_chart_frame"]
 
 
 # --- Chart frames -------------------------------------------------------------------
@@ -51,56 +50,3 @@ def eval_chart_frame(replay: Replay, beats: Sequence[Beat] = ()) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["ply", "label", "win", "eval", "judgement", "beat"])
 
 
-def metaphor_frames(
-    replay: Replay, beats: Sequence[Beat], events: Sequence[HistoryEvent]
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The game-as-metaphor picture on one canvas: the eval curve above, history below.
-
-    Both bands share the x axis, whose unit is the ply: the timeline's years
-    are mapped linearly onto [0, last ply] so a beat's point and its
-    historical moment can be joined by a straight link. y is in picture
-    units: the curve occupies 40–100 (White's win % squeezed), the timeline
-    sits at 10.
-
-    Returns (curve, events, links). ``links`` has one row per beat:
-    beat, ply, x0, y0 (on the curve), x1, y1 (on the timeline), event title.
-    """
-    last = max(1, replay.last)
-    years = [e.year for e in events]
-    lo, hi = (min(years), max(years)) if years else (0.0, 1.0)
-    span = hi - lo or 1.0
-
-    def x_of(year: float) -> float:
-        return round((year - lo) / span * last, 3)
-
-    def y_curve(win: float) -> float:
-        return round(40 + win * 0.6, 3)
-
-    curve = pd.DataFrame(
-        [{"ply": p.ply, "y": y_curve(p.white_win), "label": p.label + p.glyph}
-         for p in replay.plies if p.white_win is not None],
-        columns=["ply", "y", "label"],
-    )
-    ev = pd.DataFrame(
-        [{"key": e.key, "x": x_of(e.year), "y": 10.0, "year": math.floor(e.year),
-          "title": f"{math.floor(e.year)} {e.title}", "place": e.place}
-         for e in events],
-        columns=["key", "x", "y", "year", "title", "place"],
-    )
-    by_key = {e.key: e for e in events}
-    rows = []
-    for beat in beats:
-        event = by_key.get(beat.event or "")
-        view = replay.at(beat.anchor)
-        win = view.white_win if view.white_win is not None else 50.0
-        rows.append({
-            "beat": beat.key, "ply": beat.anchor, "label": view.label,
-            "x0": float(beat.anchor), "y0": y_curve(win),
-            "x1": x_of(event.year) if event else float(beat.anchor),
-            "y1": 10.0,
-            "event": f"{math.floor(event.year)} {event.title}" if event else "",
-            "metaphor": beat.metaphor,
-        })
-    links = pd.DataFrame(rows, columns=["beat", "ply", "label", "x0", "y0", "x1", "y1",
-                                        "event", "metaphor"])
-    return curve, ev, links

@@ -13,7 +13,6 @@ half-move of the main line (as in :mod:`chessapp.analysis`).
 
 from __future__ import annotations
 
-import enum
 import logging
 import re
 from collections.abc import Mapping
@@ -31,13 +30,11 @@ log = logging.getLogger(__name__)
 __all__ = [
     "AUTOPLAY_MAX_S",
     "AUTOPLAY_MIN_S",
-    "Nav",
     "PlyView",
     "Replay",
     "autoplay_delay",
     "build_replay",
     "clamp_ply",
-    "step",
 ]
 
 
@@ -134,21 +131,6 @@ def build_replay(game: chess.pgn.Game, analysis: GameAnalysis | None = None, *,
 
 
 # --- The cursor -------------------------------------------------------------------
-
-
-class Nav(enum.Enum):
-    """The four navigation buttons."""
-
-    FIRST = "first"
-    PREV = "prev"
-    NEXT = "next"
-    LAST = "last"
-
-
-def step(ply: int, nav: Nav, last: int) -> int:
-    """Where a navigation button goes from ``ply``; never leaves [0, last]."""
-    target = {Nav.FIRST: 0, Nav.PREV: ply - 1, Nav.NEXT: ply + 1, Nav.LAST: last}[nav]
-    return clamp_ply(target, last)
 
 
 _INT = re.compile(r"^\s*[+-]?\d{1,9}\s*$")

@@ -14,7 +14,7 @@ import chess.svg
 
 from chessapp.shapes import LICHESS_BLUE, Shape
 
-__all__ = ["BEST_MOVE_COLOUR", "LINE_COLOURS", "board_svg", "eval_bar_svg"]
+__all__ = ["BEST_MOVE_COLOUR", "LINE_COLOURS", "board_svg"]
 
 
 # --- SVG pictures -------------------------------------------------------------------
@@ -60,22 +60,3 @@ def board_svg(
     )
 
 
-def eval_bar_svg(white_win: float | None, *, flipped: bool = False, height: int = 420,
-                 width: int = 24) -> str:
-    """A vertical bar: White's share from the bottom (top when flipped), lichess style."""
-    share = 0.5 if white_win is None else max(0.0, min(100.0, white_win)) / 100
-    white_h = round(height * share, 1)
-    black_h = round(height - white_h, 1)
-    white_y = 0.0 if flipped else black_h
-    black_y = white_h if flipped else 0.0
-    mid = height / 2
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">'
-        f'<rect x="0" y="{black_y}" width="{width}" height="{black_h}" fill="#403d39"/>'
-        f'<rect x="0" y="{white_y}" width="{width}" height="{white_h}" fill="#f2f2f2"/>'
-        f'<line x1="0" y1="{mid}" x2="{width}" y2="{mid}" stroke="#d85000" stroke-width="2" '
-        f'stroke-opacity="0.6"/>'
-        f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" fill="none" '
-        f'stroke="#888" stroke-width="1"/></svg>'
-    )

@@ -343,8 +343,9 @@ def test_analysis_runs_in_the_background_and_fills_the_tables(data_dir: Path) ->
     assert summary.loc["Black", "Blunders"] == 1  # 3... Nf6?? allows Qxf7#
     moves = at.dataframe[0].value
     assert list(moves.columns) == ["Ply", "Move", "Eval", "Best move", "Judgement", "Accuracy",
-                                   "Why"]
-    assert list(moves["Move"])[-2:] == ["3… Nf6??", "4. Qxf7#"]
+                                   "Book", "Why"]
+    # 3... Nf6?? is judged; the mate is the only move ("!", chessapp.labels) with 2 lines.
+    assert list(moves["Move"])[-2:] == ["3… Nf6??", "4. Qxf7#!"]
     saved = Store().load_session(session_id)
     assert saved.analysis is not None and len(saved.analysis["plies"]) == 7
     assert saved.settings["value"] == 2000 and saved.settings["multipv"] == 2

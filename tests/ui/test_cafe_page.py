@@ -182,12 +182,12 @@ def test_narration_and_move_follow_the_ply(games_folder: Path) -> None:
     at = run_page({"ply": "3"})
     assert "The players open quietly while the orchestra tunes." in markdown_texts(at)
     assert "**Overture** · 1858-11 · Paris, the opera box" in markdown_texts(at)
-    assert "**2. Nf3**" in markdown_texts(at)
+    assert "**2\\. Nf3**" in markdown_texts(at)
     at.query_params["ply"] = "33"
     at.run()
     assert "A rook lands on the back rank and the game is over." in markdown_texts(at)
     assert any(c.value == "**The metaphor.** The curtain falls." for c in at.caption)
-    assert "**17. Rd8\\#**" in markdown_texts(at)
+    assert "**17\\. Rd8\\#**" in markdown_texts(at)
 
 
 @pytest.fixture
@@ -320,7 +320,7 @@ def test_the_shipped_cafe_game_opens_with_its_evals_and_story(
     at = run_page({"ply": "21"})
     no_exception(at)
     assert not at.warning
-    assert "**11. Nxd5**" in markdown_texts(at)
+    assert "**11\\. Nxd5**" in markdown_texts(at)
     assert shown_ply(at) == 21
     assert any(c.value.startswith("Evals shipped with the app: Stockfish") for c in at.caption)
     frame = at.table[0].value
