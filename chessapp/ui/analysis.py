@@ -76,7 +76,7 @@ from chessapp.view.analysis import (
     retro_hint,
     summary_rows,
 )
-from chessapp.view.board import BoardEvent, tree_payload
+from chessapp.view.board import BoardEvent, LiveToggleEvent, tree_payload
 from chessapp.view.board import Path as BoardPath
 from chessapp.view.board import main_line_path as main_line_index
 from chessapp.view.board_edits import apply_event
@@ -440,6 +440,10 @@ def _on_board_path(session: AnalysisSession, path: BoardPath) -> None:
 
 def _on_board_event(session: AnalysisSession, event: BoardEvent) -> None:
     """A move, a drawing or a node-menu action on the board: apply it to the tree and save."""
+    if isinstance(event, LiveToggleEvent):
+        live_panel.toggle(state.ANALYSIS)
+        state.request_full_run()  # the live panel's polling is set up by a whole-page run
+        return
     try:
         outcome = apply_event(session.game, event)
     except ChessAppError as exc:
@@ -497,7 +501,7 @@ def board_panel(session: AnalysisSession) -> None:
         on_path=lambda path: _on_board_path(session, path),
         on_event=lambda event: _on_board_event(session, event),
         cursor=index_path(session.game, ctrl.path), cursor_seq=cursor.board_seq,
-        movable=True, drawable=True, autoplay=True,
+        movable=True, drawable=True, autoplay=True, live_key=True,
         copied_pgn=None if copied is None else copied[1],
         copied_seq=0 if copied is None else copied[0],
         label=f"Board after {view.label}" if view.ply else "Start position",

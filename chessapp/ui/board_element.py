@@ -91,6 +91,7 @@ def board_data(
     label: str = "Board",
     read_aloud: bool = False,
     eval_bar: bool = False,
+    live_key: bool = False,
     move_label: bool = False,
     scroll_into_view: bool = False,
 ) -> Json:
@@ -120,6 +121,7 @@ def board_data(
         "label": label, "debounceMs": REPORT_DEBOUNCE_MS,
     }
     extras = {"readAloud": read_aloud, "evalBar": eval_bar, "moveLabel": move_label,
+              "liveKey": live_key,
               "scrollIntoView": scroll_into_view}
     data.update({name: True for name, on in extras.items() if on})
     return data

@@ -31,8 +31,8 @@ from chessapp.ui import cafe_widgets, live_panel, state, widgets
 from chessapp.ui.board_element import board_element
 from chessapp.ui.state import PlyCursor
 from chessapp.ui.widgets import plain
+from chessapp.view.board import BoardEvent, LiveToggleEvent, main_line_path
 from chessapp.view.board import Path as NodePath
-from chessapp.view.board import main_line_path
 from chessapp.view.cafe import CafeView, games_dir, load_cafe, with_analysis
 
 # A page runs as "__main__": name the logger so CHESSAPP_LOG_LEVEL reaches it.
@@ -67,6 +67,8 @@ def board_panel(view: CafeView, cursor: PlyCursor) -> None:
 
 
 def _board_panel(view: CafeView, cursor: PlyCursor) -> None:
+    if state.take_full_run_request():
+        st.rerun()  # from inside the fragment: the whole page runs (the live panel's timer)
     def reported(path: NodePath) -> None:
         # The café game has no side lines: a node's depth is its ply on the main line.
         cursor.go(len(path), from_board=True)
@@ -78,7 +80,8 @@ def _board_panel(view: CafeView, cursor: PlyCursor) -> None:
     board_col, side_col = st.columns([3, 2], gap="medium")
     with board_col, st.container(key="cafe-board-area"):
         board_element(
-            view.board_tree, key=state.CAFE_BOARD, on_path=reported,
+            view.board_tree, key=state.CAFE_BOARD, on_path=reported, on_event=_on_event,
+            live_key=True,
             cursor=main_line_path(ply), cursor_seq=cursor.board_seq,
             autoplay=True, drawable=True, movable=False,
             show_best=view.replay.analysed, show_best_seq=0,
@@ -230,6 +233,13 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
 
 
 # --- The page -----------------------------------------------------------------------------
+
+
+def _on_event(event: BoardEvent) -> None:
+    """The café board is not movable: its one event is the ``l`` key (live engine)."""
+    if isinstance(event, LiveToggleEvent):
+        live_panel.toggle(state.CAFE)
+        state.request_full_run()
 
 
 #: Engine lines the café page's live engine shows.

@@ -78,9 +78,16 @@ def stop(page: str) -> None:
     state.set_live_search(page, None)
 
 
+def toggle(page: str) -> None:
+    """The ``l`` key: flip the live engine's toggle (safe in a callback, before the widget)."""
+    st.session_state[state.live_toggle_key(page)] = not state.live_on(page)
+    if not state.live_on(page):
+        stop(page)
+
+
 def live_toggle(page: str) -> bool:
     """The on/off toggle; drawn outside the polling fragment (it sets its timer)."""
-    on = st.toggle("Live engine", key=state.live_toggle_key(page),
+    on = st.toggle("Live engine (l)", key=state.live_toggle_key(page),
                    help="Stockfish analyses the position on the board as you step")
     if not on:
         stop(page)

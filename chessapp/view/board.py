@@ -570,7 +570,14 @@ class NodeMenuEvent:
     action: NodeAction
 
 
-BoardEvent = MoveEvent | ShapesEvent | NodeMenuEvent
+@dataclass(frozen=True, slots=True)
+class LiveToggleEvent:
+    """The ``l`` key: turn the page's live engine on or off (on the node ``path``)."""
+
+    path: Path
+
+
+BoardEvent = MoveEvent | ShapesEvent | NodeMenuEvent | LiveToggleEvent
 
 _PROMOTIONS = {"queen": chess.QUEEN, "rook": chess.ROOK, "bishop": chess.BISHOP,
                "knight": chess.KNIGHT}
@@ -621,4 +628,6 @@ def parse_board_event(value: Any) -> BoardEvent | None:
             return NodeMenuEvent(path, NodeAction(value.get("action")))
         except ValueError:
             return None
+    if kind == "live":
+        return LiveToggleEvent(path)
     return None

@@ -114,13 +114,17 @@ def test_analysis_completes_with_the_real_stockfish(page: Any, server: Server,
                                                            "Nf6", "Qxf7#"]
     assert saved.analysis["limit"]["nodes"] == 2000
     assert saved.analysis["plies"][5]["judgement"] == "blunder"
-    # The move list now carries the glyphs, and the next-mistake button jumps to Nf6??.
+    # The move list now carries the glyphs, and the next-mistake button visits each of
+    # Black's judged moves in turn (as the saved analysis judged them), ending on Nf6??.
     move_in_list(page, "Nf6", "??").wait_for()
-    page.get_by_role("button", name="Next Black mistake ▶").click()
-    wait_for_fen(page, fen_after(SHORT, "e4", "e5", "Qh5", "Nc6"))  # 2… Nc6?, the first
-    wait_until_idle(page)
-    page.get_by_role("button", name="Next Black mistake ▶").click()
-    wait_for_fen(page, fen_after(SHORT, "e4", "e5", "Qh5", "Nc6", "Bc4", "Nf6"))
+    sans = [p["san"] for p in saved.analysis["plies"]]
+    black_judged = [p["ply"] for p in saved.analysis["plies"]
+                    if p["judgement"] is not None and p["ply"] % 2 == 0]
+    assert black_judged[-1] == 6
+    for ply in black_judged:
+        wait_until_idle(page)
+        page.get_by_role("button", name="Next Black mistake ▶").click()
+        wait_for_fen(page, fen_after(SHORT, *sans[:ply]))
     page.get_by_role("cell", name="4. Qxf7#").first.wait_for()
     # The README's picture of the page: the board on the blunder, lines, graph and tables.
     # Written to docs/ only when asked (CHESSAPP_SCREENSHOTS=1), so a test run
@@ -304,3 +308,30 @@ def test_analysing_a_variation_shows_its_result_without_a_reload(
     page.get_by_role("columnheader", name="Line").wait_for(timeout=120_000)
     assert page.get_by_text("No engine lines for this position yet.").count() == 0
     assert page.locator(BOARD).get_attribute("data-fen") == fen_after(SHORT, "d4")
+
+
+def test_the_live_engine_streams_follows_the_board_and_stops(
+        page: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 10 §3: `l` turns the live engine on; it shows lines for the position on the
+    board, follows a step, and `l` again turns it off."""
+    data = tmp_path_factory.mktemp("live-data")
+    srv = start_server(tmp_path_factory.mktemp("live-log"),
+                       {"CHESSAPP_DATA_DIR": str(data), "CHESSAPP_LIVE_NODES": "300000"})
+    try:
+        open_analysis(page, srv)
+        load_pgn(page, SHORT)
+        page.get_by_role("heading", name="Analysis", exact=True).click()  # focus off inputs
+        page.keyboard.press("l")
+        page.get_by_text("Live: depth").first.wait_for(timeout=60_000)
+        # Start position: White to move, so the first live line starts "1. ".
+        page.locator("[data-testid='stTable'] td", has_text="1. ").first.wait_for()
+        page.get_by_role("heading", name="Analysis", exact=True).click()
+        page.keyboard.press("ArrowRight")  # 1. e4: now Black's lines, "1… "
+        wait_for_fen(page, fen_after(SHORT, "e4"))
+        page.locator("[data-testid='stTable'] td", has_text="1… ").first.wait_for(
+            timeout=60_000)
+        page.get_by_role("heading", name="Analysis", exact=True).click()
+        page.keyboard.press("l")
+        page.get_by_text("Live: depth").first.wait_for(state="detached", timeout=30_000)
+    finally:
+        srv.stop()

@@ -22,6 +22,7 @@ const KEY_HELP = [
   ["Shift+→ / Shift+←", "into / out of a variation"],
   ["f", "flip the board"],
   ["a", "best-move arrow on / off"],
+  ["l", "live engine on / off"],
   ["Space", "play / pause (where autoplay is on)"],
   ["?", "this list"],
   ["right-drag", "draw (Shift red, Alt blue, Shift+Alt yellow)"],
@@ -565,6 +566,7 @@ class BoardElement {
     else if (k === "ArrowDown" || k === "End") this.end();
     else if (k === "f") this.flip();
     else if (k === "a") this.toggleBest();
+    else if (k === "l" && this.data && this.data.liveKey) this.send({ kind: "live", path: this.current });
     else if (k === "?") this.toggleHelp();
     else if (k === " " && this.data && this.data.autoplay && tag !== "button") this.togglePlay();
     else handled = false;
