@@ -148,7 +148,8 @@ def test_a_waiting_visitor_knows_their_place() -> None:
         thread = threading.Thread(target=work)
         thread.start()
         threads.append(thread)
-        _until(lambda n=len(threads): scheduler.waiting() == n)
+        queued = len(threads)
+        _until(lambda queued=queued: scheduler.waiting() == queued)
     # C's interactive request is next; A and B follow in the rotation.
     assert (scheduler.place("C"), scheduler.place("A"), scheduler.place("B")) == (1, 2, 3)
     scheduler.release(blocker)
