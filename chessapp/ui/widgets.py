@@ -40,15 +40,20 @@ log = logging.getLogger(__name__)
 
 BOARD_SIZE = 440
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+|<>~:$])")
+#: Every ASCII punctuation character: CommonMark lets a backslash escape each one, and
+#: shows it literally. Escaping them all (not only Markdown's specials) also stops GFM's
+#: autolinks, which need a bare ``www.``, ``://`` or ``@`` (issue 15: a player name
+#: holding ``https://...`` showed as a live link).
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def plain(text: object) -> str:
-    """Text from a PGN or a story file made inert for Streamlit Markdown.
+    """Text from a PGN, a story file or a visitor made inert for Streamlit Markdown.
 
     Markdown is not HTML (Streamlit never renders raw HTML here), but it would
-    still turn ``[x](url)`` into a link or ``:red[...]`` into colour; escaping
-    every special character shows the text exactly as written.
+    still turn ``[x](url)`` into a link, ``www.example.com`` or ``https://...``
+    into an autolink, or ``:red[...]`` into colour; escaping every punctuation
+    character shows the text exactly as written.
     """
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
