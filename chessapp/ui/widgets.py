@@ -41,21 +41,39 @@ log = logging.getLogger(__name__)
 BOARD_SIZE = 440
 
 #: Every ASCII punctuation character: CommonMark lets a backslash escape each one, and
-#: shows it literally. Escaping them all (not only Markdown's specials) also stops GFM's
-#: autolinks, which need a bare ``www.``, ``://`` or ``@`` (issue 15: a player name
-#: holding ``https://...`` showed as a live link).
+#: shows it literally.
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+#: What GFM's autolink-literal extension turns into a link: ``scheme://``, ``www.``, an
+#: e-mail address. It runs on the parsed text, after escapes are resolved, so escaping
+#: cannot stop it (issue 15: a player name holding ``https://...`` showed as a live link;
+#: checked in Chromium by tests/e2e/test_injection.py). Code spans are never autolinked.
+_AUTOLINKABLE = re.compile(r"(?i)://|www\.|@|mailto:|xmpp:")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span, shown exactly as written (CommonMark 6.1)."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def plain(text: object) -> str:
-    """Text from a PGN, a story file or a visitor made inert for Streamlit Markdown.
+    """Text from a PGN, a story file or a visitor, made literal for Streamlit Markdown.
 
-    Markdown is not HTML (Streamlit never renders raw HTML here), but it would
-    still turn ``[x](url)`` into a link, ``www.example.com`` or ``https://...``
-    into an autolink, or ``:red[...]`` into colour; escaping every punctuation
-    character shows the text exactly as written.
+    Every punctuation mark is backslash-escaped, so ``[x](url)``, ``**b**``, ``# h``,
+    ``:red[...]`` or ``<b>`` show as typed; a word that GFM would autolink (a URL,
+    ``www.``, an e-mail address) becomes a code span, which Markdown never links
+    or formats. Newlines become spaces (one line of text).
     """
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    out: list[str] = []
+    for part in re.split(r"(\s+)", str(text).replace("\n", " ")):
+        if part and not part.isspace() and _AUTOLINKABLE.search(part):
+            out.append(_code_span(part))
+        else:
+            out.append(_MD_SPECIAL.sub(r"\\\1", part))
+    return "".join(out)
 
 # --- Resources shared by the pages -------------------------------------------------
 

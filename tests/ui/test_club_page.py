@@ -8,6 +8,7 @@ sessions of "someone else" are saved here straight into the Store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from chessapp import owners, scheduler
 from chessapp import session as model
 from chessapp.games import read_game
 from chessapp.store import Store
+from chessapp.ui import widgets
 from chessapp.ui.state import AnalysisKeys as K
 from tests.ui.test_analysis_page import SHORT, errors, explore_boards, fresh, no_exception, paste
 
@@ -110,3 +112,16 @@ def test_ask_the_engine_about_one_position(data_dir: Path) -> None:
     no_exception(at)
     answers = [t.value for t in at.text if t.value.startswith("Engine")]
     assert answers == ["Engine: #1, best Qxf7# (nodes=2000)"]
+
+
+@pytest.mark.parametrize("text", [
+    "https://evil.example/x", "see www.evil.example now", "mallory@evil.example",
+    "[a](https://evil.example)", "**b** _i_ `c` # h > q - l", ":red[x] :material/home:",
+    "<a href='https://evil.example'>a</a>", "``tick`` `x", "mailto:m@evil.example",
+])
+def test_plain_leaves_nothing_for_markdown_to_link_or_format(text: str) -> None:
+    out = widgets.plain(text)
+    # Outside code spans (shown literally), every mark is escaped and nothing can autolink.
+    outside = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", out)
+    assert not re.search(r"(?i)://|www\.|@", outside), out
+    assert not re.search(r"(?<!\\)[*_\[\]<>#:`]", outside.replace("\\\\", "")), out
