@@ -97,21 +97,25 @@ def _save(session: AnalysisSession) -> bool:
 # --- Opening a session ------------------------------------------------------------------------
 
 
-def _open(session: AnalysisSession, *, ply: int = 0) -> None:
-    """Make ``session`` the page's session: save it, point the URL and the cursor at it."""
-    if session.session_id is None and not _save(session):
-        return
+def _open(session: AnalysisSession, *, ply: int = 0) -> bool:
+    """Make ``session`` the page's session: save it, point the URL and the cursor at it.
+
+    False when a new session could not be saved (the store is full): it still opens,
+    in this tab only, and the visitor has been told why.
+    """
+    saved = session.session_id is not None or _save(session)
     state.set_analysis_session(session)
     main = mainline_path(session.game)
     state.set_analysis_line(main)
     state.set_analysis_pending(None)
-    assert session.session_id is not None
-    state.set_analysis_url_session(session.session_id)
-    st.query_params[state.SESSION_PARAM] = session.session_id
+    if session.session_id is not None:
+        state.set_analysis_url_session(session.session_id)
+        st.query_params[state.SESSION_PARAM] = session.session_id
     PlyCursor(state.ANALYSIS, len(main)).go(ply)
     _seed_settings(session.settings, force=True)
     _reset_export_options()
     st.session_state[K.RENAME] = session.name
+    return saved
 
 
 def _reset_export_options() -> None:
@@ -139,8 +143,8 @@ def _seed_settings(settings: AnalysisSettings, *, force: bool = False) -> None:
 def _load_text(text: str) -> None:
     infos = list_games(text)
     if len(infos) == 1:
-        _open(AnalysisSession(read_game(text, 0)))
-        state.push_analysis_flash("success", "Game loaded and saved.")
+        if _open(AnalysisSession(read_game(text, 0))):
+            state.push_analysis_flash("success", "Game loaded and saved.")
     else:
         state.set_analysis_pending(PendingPick(text, tuple(infos)))
         state.push_analysis_flash("info", f"The PGN holds {len(infos)} games: pick one below.")
@@ -178,8 +182,8 @@ def _on_pick() -> None:
     if pending is None or index is None:
         return
     try:
-        _open(AnalysisSession(read_game(pending.text, int(index) - 1)))
-        state.push_analysis_flash("success", f"Game {index} loaded and saved.")
+        if _open(AnalysisSession(read_game(pending.text, int(index) - 1))):
+            state.push_analysis_flash("success", f"Game {index} loaded and saved.")
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Could not read the PGN: {exc}")
 
@@ -187,8 +191,8 @@ def _on_pick() -> None:
 def _on_fen() -> None:
     fen = str(st.session_state.get(K.FEN) or "").strip()
     try:
-        _open(AnalysisSession(game_from_fen(fen)))
-        state.push_analysis_flash("success", "Position set up and saved.")
+        if _open(AnalysisSession(game_from_fen(fen))):
+            state.push_analysis_flash("success", "Position set up and saved.")
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Could not set up the position: {exc}")
 

@@ -103,6 +103,8 @@ def store_or_none() -> Store | None:
     if store.recovered_from:
         # Shown for as long as this server runs, not only to the first visitor.
         st.warning(plain(store.recovered_from))
+    if store.full:
+        st.warning(plain(store.full))
     return store
 
 

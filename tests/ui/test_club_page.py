@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from chessapp import owners, scheduler
 from chessapp import session as model
+from chessapp.errors import StoreFull
 from chessapp.games import read_game
 from chessapp.store import Store
 from chessapp.ui import widgets
@@ -125,3 +126,22 @@ def test_plain_leaves_nothing_for_markdown_to_link_or_format(text: str) -> None:
     outside = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", out)
     assert not re.search(r"(?i)://|www\.|@", outside), out
     assert not re.search(r"(?<!\\)[*_\[\]<>#:`]", outside.replace("\\\\", "")), out
+
+
+def test_a_full_store_says_so_and_the_page_keeps_working(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHESSAPP_MAX_STORE_MB", "1")
+    at = paste(fresh(), SHORT)  # saved while there is room
+    assert listed_names(at) == ["Anna – Boris"]
+    with Store() as store:  # the operator fills the store to its cap, big rows then small
+        for size in (300, 1):
+            with pytest.raises(StoreFull):
+                for i in range(100_000):
+                    store.save_session(f"filler {size} {i}", "1. e4 e5 *" * size, {})
+    at = paste(at, '[White "Carl"]\n[Black "Dora"]\n\n1. d4 d5 *\n')
+    no_exception(at)
+    assert any(e.startswith("Not saved: The server's storage is full, so nothing new can be "
+                            "saved: what is already saved is still served") for e in errors(at))
+    # The new game opened anyway (in this tab), and what was saved is still listed.
+    assert len(explore_boards(at)) == 1
+    assert listed_names(at) == ["Anna – Boris"]
