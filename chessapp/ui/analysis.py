@@ -27,6 +27,7 @@ its turn in the fair scheduler (:mod:`chessapp.scheduler`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +60,8 @@ from chessapp.ui.state import PendingPick, PlyCursor
 from chessapp.view.analysis import AnalysisController, EngineLineRow, move_rows, summary_rows
 from chessapp.view.replay import clamp_ply
 
-log = logging.getLogger(__name__)
+# A page runs as "__main__": name the logger so CHESSAPP_LOG_LEVEL reaches it.
+log = logging.getLogger("chessapp.ui.analysis")
 
 #: How often the engine panel polls a running analysis.
 POLL_S = 1.0
@@ -509,18 +511,23 @@ def _on_probe(session: AnalysisSession) -> None:
     """Ask the engine about the position on the board, now (an interactive request)."""
     ctrl = _controller(session)
     board = ctrl.board
+    where = f"Ply {ctrl.ply} ({ctrl.replay.at(ctrl.ply).label})" if ctrl.ply else "Start position"
     try:
         settings = _settings_from_widgets(session)
         evaluator = _evaluator(settings, Priority.INTERACTIVE)
+        started = time.perf_counter()
         result = jobs.evaluate_position(board, evaluator, settings, _store())
+        # The load test reads this line (CHESSAPP_LOG_LEVEL=DEBUG): the server's share.
+        log.debug("probe answered in %.1f ms", (time.perf_counter() - started) * 1000)
     except ChessAppError as exc:
-        state.set_analysis_probe_answer((board.fen(), f"The engine could not answer: {exc}"))
+        state.set_analysis_probe_answer((board.fen(),
+                                         f"{where}: the engine could not answer: {exc}"))
         return
     if settings == session.settings:
         # Same settings as the session's: the board's engine lines show it too.
         session.variation_evals.setdefault(result.fen, result)
     best = result.best.pv[0] if result.best.pv else None
-    text = f"Engine: {result.eval.text()}"
+    text = f"{where}: engine {result.eval.text()}"
     if best is not None:
         text += f", best {board.san(best)}"
     state.set_analysis_probe_answer((board.fen(), f"{text} ({result.limit.key()})"))

@@ -111,8 +111,8 @@ def test_ask_the_engine_about_one_position(data_dir: Path) -> None:
     at.button(key="analysis.nav.prev").click().run()  # before 4. Qxf7#
     at = at.button(key=K.PROBE).click().run()
     no_exception(at)
-    answers = [t.value for t in at.text if t.value.startswith("Engine")]
-    assert answers == ["Engine: #1, best Qxf7# (nodes=2000)"]
+    answers = [t.value for t in at.text if t.value.startswith("Ply")]
+    assert answers == ["Ply 6 (3… Nf6): engine #1, best Qxf7# (nodes=2000)"]
 
 
 @pytest.mark.parametrize("text", [
