@@ -466,6 +466,8 @@ def run_fair_load(tmp_path_factory: pytest.TempPathFactory, *, background_nodes:
           f"{figures.answers_during_analyses} answers while analyses "
           f"ran; {figures.analyses_completed}/{figures.analyses_started} analyses completed; "
           f"{elapsed:.0f} s")
+    for error in figures.errors:
+        print(error)
     assert figures.errors == []
     assert "Traceback" not in log, log[-3000:]
     assert figures.asks == 9 * asks and len(times) == 9 * asks

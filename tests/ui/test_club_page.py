@@ -9,13 +9,14 @@ sessions of "someone else" are saved here straight into the Store.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from chessapp import owners, scheduler
+from chessapp import jobs, owners, scheduler
 from chessapp import session as model
 from chessapp.errors import StoreFull
 from chessapp.games import read_game
@@ -145,3 +146,33 @@ def test_a_full_store_says_so_and_the_page_keeps_working(
     # The new game opened anyway (in this tab), and what was saved is still listed.
     assert len(explore_boards(at)) == 1
     assert listed_names(at) == ["Anna – Boris"]
+
+
+@pytest.mark.engine
+def test_a_waiting_analysis_shows_its_place_in_the_queue(data_dir: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = scheduler.FairScheduler(1, reserved=0)
+    monkeypatch.setattr(scheduler, "_shared", shared)
+    at = paste(fresh(), SHORT)
+    at.number_input(key=K.LIMIT_VALUE).set_value(2000)
+    # Another visitor holds the only engine, and has more queued behind it.
+    other = shared.acquire("someone else", scheduler.Priority.BACKGROUND)
+    try:
+        at = at.button(key=K.RUN).click().run()
+        no_exception(at)
+        session_id = at.query_params["session"]
+        job = jobs.JOBS.get(jobs.main_line_key(session_id))
+        assert job is not None
+        deadline = time.monotonic() + 30
+        while job.progress().queue_place != 1:
+            assert time.monotonic() < deadline, job.progress()
+            time.sleep(0.01)
+        at.run()
+        assert [c.value for c in at.caption if "in the queue" in c.value] == [
+            "Waiting for the engines, which every visitor shares: you are number 1 in the "
+            "queue."]
+    finally:
+        shared.release(other)
+    assert job.join(120) and job.progress().state is jobs.JobState.DONE
+    at.run()
+    assert not [c.value for c in at.caption if "in the queue" in c.value]
