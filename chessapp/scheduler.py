@@ -34,6 +34,7 @@ import enum
 import itertools
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -272,11 +273,17 @@ class VisitorEvaluator:
         return self.inner.workers
 
     def evaluate(self, board: chess.Board, limit: SearchLimit, *, multipv: int = 1) -> PositionEval:
+        asked = time.perf_counter()
         request = self.scheduler.acquire(self.visitor, self.priority, cost=self.cost)
+        granted = time.perf_counter()
         try:
             return self.inner.evaluate(board, limit, multipv=multipv)
         finally:
             self.scheduler.release(request)
+            # The load test reads these lines (CHESSAPP_LOG_LEVEL=DEBUG).
+            log.debug("%s request of %s: waited %.1f ms, searched %.1f ms",
+                      self.priority.name.lower(), self.visitor, (granted - asked) * 1000,
+                      (time.perf_counter() - granted) * 1000)
 
     def queue_place(self) -> int | None:
         return self.scheduler.place(self.visitor)

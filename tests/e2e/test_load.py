@@ -458,6 +458,16 @@ def run_fair_load(tmp_path_factory: pytest.TempPathFactory, *, background_nodes:
         print(f"\nserver side (queue + search): p50 {_percentile(server_ms, 0.5):.0f} ms, "
               f"p95 {_percentile(server_ms, 0.95):.0f} ms, max {max(server_ms):.0f} ms "
               f"over {len(server_ms)} answers")
+    for kind in ("interactive", "background"):
+        found = re.findall(kind + r" request of \w+: waited ([0-9.]+) ms, searched ([0-9.]+) ms",
+                           log)
+        if found:
+            waits = [float(w) for w, _ in found]
+            searches = [float(t) for _, t in found]
+            print(f"{kind} searches: {len(found)}, queue wait p50 "
+                  f"{_percentile(waits, 0.5):.0f} ms, p95 {_percentile(waits, 0.95):.0f} ms; "
+                  f"search p50 {_percentile(searches, 0.5):.0f} ms, "
+                  f"p95 {_percentile(searches, 0.95):.0f} ms")
     print(f"\nfair load: 12 visitors (3 full analyses at {background_nodes:,} nodes, 9 asking "
           f"at {ask_nodes:,} nodes), pool {POOL}: {figures.asks} answers, time to answer "
           f"p50 {_percentile(times, 0.5):.2f} s, p95 {_percentile(times, 0.95):.2f} s, "
