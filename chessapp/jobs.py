@@ -312,11 +312,14 @@ def variation_key(session_id: str, viewer: str | None = None) -> str:
             else f"{session_id}:view:{viewer}:variation")
 
 
-def viewer_key(session: AnalysisSession, viewer: str | None) -> str | None:
-    """None for the owner (jobs keyed by session alone); a read-only viewer's label."""
+def viewer_key(session: AnalysisSession, viewer: str | None,
+               label: str | None = None) -> str | None:
+    """None for the owner (jobs keyed by session alone); for a read-only viewer, ``label``
+    (the page passes its tab's, which stays the same when the browser's owner token
+    arrives a moment after the page opened) or the viewer's own."""
     if viewer is None or not session.read_only_for(viewer):
         return None
-    return visitor_label(viewer)
+    return label if label is not None else visitor_label(viewer)
 
 
 def cafe_key(visitor: str) -> str:
@@ -342,6 +345,7 @@ def start_game_job(
 def start_main_line_job(
     session: AnalysisSession, evaluator: Evaluator, store: SessionStore,
     registry: JobRegistry | None = None, *, viewer: str | None = None,
+    viewer_label: str | None = None,
 ) -> AnalysisJob:
     """Analyse a session's main line in the background; when done, save it into the session.
 
@@ -357,7 +361,7 @@ def start_main_line_job(
     settings = session.settings
     game_copy = copy_game(session.game)
     boards = main_line_boards(game_copy)
-    viewing = viewer_key(session, viewer)
+    viewing = viewer_key(session, viewer, viewer_label)
 
     def on_done(positions: list[PositionEval]) -> None:
         analysis = build_game_analysis(game_copy, positions, multipv=settings.multipv)
@@ -375,6 +379,7 @@ def start_main_line_job(
 def start_variation_job(
     session: AnalysisSession, path: NodePath, evaluator: Evaluator, store: SessionStore,
     registry: JobRegistry | None = None, *, viewer: str | None = None,
+    viewer_label: str | None = None,
 ) -> AnalysisJob:
     """Analyse the side line through ``path``, on demand, in the background.
 
@@ -386,7 +391,7 @@ def start_variation_job(
     owner = session.owner if owner is None else owner
     boards = variation_boards(session.game, path)
     settings = session.settings
-    viewing = viewer_key(session, viewer)
+    viewing = viewer_key(session, viewer, viewer_label)
 
     def on_done(positions: list[PositionEval]) -> None:
         # The evals are in the cache; the session must know which engine made them

@@ -278,7 +278,7 @@ def _on_run(session: AnalysisSession) -> None:
         session.settings = _settings_from_widgets(session)
         _save(session)
         jobs.start_main_line_job(session, _evaluator(session.settings), _store(),
-                                 viewer=owner.current_owner())
+                                 viewer=owner.current_owner(), viewer_label=owner.tab_label())
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot start the analysis: {exc}")
 
@@ -288,7 +288,7 @@ def _on_analyse_variation(session: AnalysisSession) -> None:
         session.settings = _settings_from_widgets(session)
         jobs.start_variation_job(session, _controller(session).line,
                                  _evaluator(session.settings, Priority.INTERACTIVE), _store(),
-                                 viewer=owner.current_owner())
+                                 viewer=owner.current_owner(), viewer_label=owner.tab_label())
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot analyse the variation: {exc}")
 
@@ -296,9 +296,19 @@ def _on_analyse_variation(session: AnalysisSession) -> None:
 def _jobs(session: AnalysisSession) -> tuple[AnalysisJob | None, AnalysisJob | None]:
     if session.session_id is None:
         return None, None
-    viewing = jobs.viewer_key(session, owner.current_owner())
-    return (jobs.JOBS.get(jobs.main_line_key(session.session_id, viewing)),
-            jobs.JOBS.get(jobs.variation_key(session.session_id, viewing)))
+    # This tab's own read-only jobs first: one started in the moment before the browser's
+    # owner token arrived is this tab's, and its result is saved once the owner is known.
+    tab = owner.tab_label()
+    sid = session.session_id
+    mine = not _read_only(session)
+
+    def pick(own_key: str, tab_key: str) -> AnalysisJob | None:
+        found = [j for j in (jobs.JOBS.get(tab_key), jobs.JOBS.get(own_key) if mine else None)
+                 if j is not None]
+        return max(found, key=lambda j: j.seq, default=None)  # the newest
+
+    return (pick(jobs.main_line_key(sid), jobs.main_line_key(sid, tab)),
+            pick(jobs.variation_key(sid), jobs.variation_key(sid, tab)))
 
 
 def _adopt_finished(session: AnalysisSession) -> bool:
@@ -676,6 +686,10 @@ def main() -> None:
         _open_from_url()
     _show_flash()
     session = state.analysis_session()
+    owner.current_owner()  # settles who this is (the browser's token may just have come)
+    if state.pop_owner_arrived() and session is not None:
+        _seed_settings(session.settings, force=True)
+        st.session_state[K.RENAME] = session.name
     status = _engine_status(None if session is None else session.settings.engine_path)
     input_section(expanded=session is None)
     if session is None:

@@ -104,6 +104,12 @@ def _hand_over(provisional: str, owner: str) -> None:
         log.info("handed %d session(s) of a new tab to its browser", moved)
 
 
+def tab_label() -> str:
+    """This tab's own name for the jobs it runs on someone else's session: the same for
+    the life of the tab, whoever it turns out to be (not a secret: a hash)."""
+    return owners.visitor_label(owners.browser_owner(state.provisional_owner_token()))
+
+
 def visitor() -> str:
     """The scheduler's name for this visitor (a hash: never the token)."""
     return owners.visitor_label(current_owner())

@@ -211,6 +211,16 @@ def provisional_handed_over() -> bool:
 
 def set_provisional_handed_over() -> None:
     st.session_state[_HANDED_OVER] = True
+    st.session_state[_OWNER_ARRIVED] = True
+
+
+_OWNER_ARRIVED = "owner.arrived"
+
+
+def pop_owner_arrived() -> bool:
+    """True once, on the run after the browser's token arrived: the rerun it caused may
+    have interrupted the page's first run, whose widget values must then be set again."""
+    return bool(st.session_state.pop(_OWNER_ARRIVED, False))
 
 
 # --- Café page ---------------------------------------------------------------------
