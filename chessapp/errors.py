@@ -76,3 +76,20 @@ class StoreError(ChessAppError):
 
 class SessionNotFound(StoreError, KeyError):
     """No saved session has that id."""
+
+
+class NotYourSession(StoreError):
+    """The session belongs to someone else (or to nobody): it may be read, not changed."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        super().__init__("this session belongs to someone else, so it is read-only for you: "
+                         "use \"Save a copy\" to make one of your own")
+
+
+class StoreFull(StoreError):
+    """A write did not fit: the disk is full or the store reached its size cap."""
+
+
+class QueueFull(EngineError):
+    """A visitor asked for more engine work than the per-visitor cap allows."""

@@ -30,6 +30,8 @@ from chessapp.analysis import (
 from chessapp.engine import EngineConfig, EnginePool, shared_pool
 from chessapp.errors import ChessAppError
 from chessapp.evals import EngineIdentity, PositionEval, SearchLimit, terminal_eval
+from chessapp.owners import LOCAL_OWNER, visitor_label
+from chessapp.scheduler import Priority, Reservation, VisitorEvaluator, shared_scheduler
 from chessapp.session import AnalysisSession, SessionStore
 from chessapp.settings import AnalysisSettings
 from chessapp.tree import NodePath, copy_game, main_line_boards, variation_boards
@@ -43,8 +45,10 @@ __all__ = [
     "JobRegistry",
     "JobState",
     "cafe_key",
+    "evaluate_position",
     "evaluator_for",
     "main_line_key",
+    "pool_for",
     "start_game_job",
     "start_main_line_job",
     "start_variation_job",
@@ -73,6 +77,8 @@ class JobProgress:
     done: int
     total: int
     error: str | None = None
+    #: The visitor's place in the engine queue (1 is next, 0 being served), when known.
+    queue_place: int | None = None
 
     @property
     def fraction(self) -> float:
@@ -120,8 +126,11 @@ class AnalysisJob:
         on_done: Callable[[list[PositionEval]], None] | None = None,
         finish: Callable[[list[PositionEval]], list[PositionEval]] | None = None,
         name: str = "analysis",
+        reservation: Reservation | None = None,
     ) -> None:
         self.boards = [b.copy(stack=False) for b in boards]
+        #: Positions held against the visitor's cap (chessapp.scheduler), freed at the end.
+        self._reservation = reservation
         self.limit = limit
         self.multipv = multipv
         self._evaluator = evaluator
@@ -187,14 +196,20 @@ class AnalysisJob:
 
     def _finish(self, state: JobState, result: list[PositionEval] | None,
                 error: str | None) -> None:
+        if self._reservation is not None:
+            self._reservation.release()
         with self._lock:
             self._state, self._result, self._error = state, result, error
             if result is not None:
                 self._done = len(self.boards)
 
     def progress(self) -> JobProgress:
+        place = None
+        if isinstance(self._evaluator, VisitorEvaluator):
+            place = self._evaluator.queue_place()
         with self._lock:
-            return JobProgress(self._state, self._done, len(self.boards), self._error)
+            return JobProgress(self._state, self._done, len(self.boards), self._error,
+                               None if self._state.finished else place)
 
     @property
     def result(self) -> list[PositionEval] | None:
@@ -209,6 +224,8 @@ class AnalysisJob:
     def cancel(self) -> None:
         """Stop handing out positions; those being searched finish and are cached."""
         self._cancel.set()
+        if self._reservation is not None:
+            self._reservation.release()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True when it has finished."""
@@ -265,24 +282,58 @@ class JobRegistry:
 JOBS = JobRegistry()
 
 
-def evaluator_for(settings: AnalysisSettings) -> EnginePool:
-    """The shared pool for a person's engine settings.
+def evaluator_for(settings: AnalysisSettings, *, visitor: str | None = None,
+                  priority: Priority = Priority.BACKGROUND) -> Evaluator:
+    """The shared pool for a person's engine settings, through the fair scheduler.
 
     More threads per engine means fewer engines: the pool never uses more cores
     than it was sized for (and all shared pools draw on one process budget).
+    With a ``visitor`` (:func:`chessapp.owners.visitor_label`) every call waits
+    its turn in :func:`chessapp.scheduler.shared_scheduler`; without one (the
+    CLI, scripts) the pool is used directly.
     """
+    pool = pool_for(settings)
+    if visitor is None:
+        return pool
+    base = EngineConfig.from_env(path=settings.engine_path)
+    return VisitorEvaluator(pool, shared_scheduler(base.workers), visitor, priority,
+                            cost=settings.threads)
+
+
+def pool_for(settings: AnalysisSettings) -> EnginePool:
+    """The shared pool itself for these settings (the live engine holds one of its slots;
+    the scheduler keeps one engine free of background work for it)."""
     base = EngineConfig.from_env(path=settings.engine_path)
     workers = max(1, base.workers // settings.threads)
     return shared_pool(EngineConfig.from_env(path=settings.engine_path, workers=workers,
                                              threads=settings.threads))
 
 
-def main_line_key(session_id: str) -> str:
-    return f"{session_id}:main"
+def _reserve(evaluator: Evaluator, positions: int) -> Reservation | None:
+    """Hold ``positions`` of the visitor's cap (raises QueueFull), when scheduled."""
+    if isinstance(evaluator, VisitorEvaluator):
+        return evaluator.reserve(positions)
+    return None
 
 
-def variation_key(session_id: str) -> str:
-    return f"{session_id}:variation"
+def main_line_key(session_id: str, viewer: str | None = None) -> str:
+    """The owner's main-line job of a session, or a read-only ``viewer``'s own one."""
+    return f"{session_id}:main" if viewer is None else f"{session_id}:view:{viewer}:main"
+
+
+def variation_key(session_id: str, viewer: str | None = None) -> str:
+    return (f"{session_id}:variation" if viewer is None
+            else f"{session_id}:view:{viewer}:variation")
+
+
+def viewer_key(session: AnalysisSession, viewer: str | None,
+               label: str | None = None) -> str | None:
+    """None for the owner (jobs keyed by session alone); for a read-only viewer, ``label``
+    (the page passes its tab's, which stays the same when the browser's owner token
+    arrives a moment after the page opened) or the viewer's own."""
+    if viewer is None or not session.read_only_for(viewer):
+        return None
+    return label if label is not None else visitor_label(viewer)
 
 
 def cafe_key(visitor: str) -> str:
@@ -299,56 +350,101 @@ def start_game_job(
     Every finished position goes to ``cache``; the page folds the result in
     with :func:`chessapp.analysis.build_game_analysis` when the job is done.
     """
-    job = AnalysisJob(main_line_boards(game), evaluator, limit, multipv=multipv, cache=cache,
-                      name="game")
+    boards = main_line_boards(game)
+    job = AnalysisJob(boards, evaluator, limit, multipv=multipv, cache=cache, name="game",
+                      reservation=_reserve(evaluator, len(boards)))
     return (JOBS if registry is None else registry).start(key, job)
 
 
 def start_main_line_job(
     session: AnalysisSession, evaluator: Evaluator, store: SessionStore,
-    registry: JobRegistry | None = None,
+    registry: JobRegistry | None = None, *, viewer: str | None = None,
+    viewer_label: str | None = None,
 ) -> AnalysisJob:
     """Analyse a session's main line in the background; when done, save it into the session.
 
-    The job holds a copy of the game, so exploring while it runs is safe.
+    The job holds a copy of the game, so exploring while it runs is safe. For a
+    ``viewer`` who does not own the session (a shared link) the job is the
+    viewer's own, under its own key, and saves nothing: the page folds the
+    result into the viewer's in-memory copy, and every eval is in the cache.
     """
-    session_id = session.session_id if session.session_id is not None else session.save(store)
+    owner = viewer if viewer is not None else session.owner
+    session_id = (session.session_id if session.session_id is not None
+                  else session.save(store, owner=owner))
+    owner = session.owner if owner is None else owner
     settings = session.settings
     game_copy = copy_game(session.game)
+    boards = main_line_boards(game_copy)
+    viewing = viewer_key(session, viewer, viewer_label)
 
     def on_done(positions: list[PositionEval]) -> None:
         analysis = build_game_analysis(game_copy, positions, multipv=settings.multipv)
         store.update_session(session_id, analysis=analysis.to_json(),
-                             settings=settings_json(settings.to_json(), analysis.engine))
+                             settings=settings_json(settings.to_json(), analysis.engine),
+                             owner=owner or LOCAL_OWNER)
 
     def longer_lines(positions: list[PositionEval]) -> list[PositionEval]:
         # Every judged move's best line to 8 plies, from the engine (issue 11).
         return extend_best_lines(game_copy, positions, evaluator, settings.limit, cache=store)
 
-    job = AnalysisJob(main_line_boards(game_copy), evaluator, settings.limit,
-                      multipv=settings.multipv, cache=store, on_done=on_done,
-                      finish=longer_lines, name="main-line")
-    return (JOBS if registry is None else registry).start(main_line_key(session_id), job)
+    job = AnalysisJob(boards, evaluator, settings.limit, multipv=settings.multipv, cache=store,
+                      on_done=None if viewing else on_done, finish=longer_lines,
+                      name="main-line", reservation=_reserve(evaluator, len(boards)))
+    return (JOBS if registry is None else registry).start(main_line_key(session_id, viewing),
+                                                          job)
 
 
 def start_variation_job(
     session: AnalysisSession, path: NodePath, evaluator: Evaluator, store: SessionStore,
-    registry: JobRegistry | None = None,
+    registry: JobRegistry | None = None, *, viewer: str | None = None,
+    viewer_label: str | None = None,
 ) -> AnalysisJob:
-    """Analyse the side line through ``path``, on demand, in the background."""
-    session_id = session.session_id if session.session_id is not None else session.save(store)
+    """Analyse the side line through ``path``, on demand, in the background.
+
+    A read-only ``viewer``'s job is their own and saves nothing (as for the main line).
+    """
+    owner = viewer if viewer is not None else session.owner
+    session_id = (session.session_id if session.session_id is not None
+                  else session.save(store, owner=owner))
+    owner = session.owner if owner is None else owner
     boards = variation_boards(session.game, path)
     settings = session.settings
+    viewing = viewer_key(session, viewer, viewer_label)
 
     def on_done(positions: list[PositionEval]) -> None:
         # The evals are in the cache; the session must know which engine made them
         # to find them again when it is resumed.
         store.update_session(session_id,
-                             settings=settings_json(settings.to_json(), positions[0].engine))
+                             settings=settings_json(settings.to_json(), positions[0].engine),
+                             owner=owner or LOCAL_OWNER)
 
     job = AnalysisJob(boards, evaluator, settings.limit, multipv=settings.multipv, cache=store,
-                      on_done=on_done, name="variation")
-    return (JOBS if registry is None else registry).start(variation_key(session_id), job)
+                      on_done=None if viewing else on_done, name="variation",
+                      reservation=_reserve(evaluator, len(boards)))
+    return (JOBS if registry is None else registry).start(variation_key(session_id, viewing),
+                                                          job)
+
+
+def evaluate_position(
+    board: chess.Board, evaluator: Evaluator, settings: AnalysisSettings, cache: EvalCache,
+) -> PositionEval:
+    """One position, now: the cache, else the engine (an interactive request, so it goes
+    ahead of full-game jobs in the scheduler), and into the cache.
+
+    Counts against the visitor's cap while it runs (raises QueueFull beyond it).
+    """
+    found = terminal_eval(board, evaluator.identity, settings.limit) or cache.get_eval(
+        board.fen(), evaluator.identity, settings.limit, settings.multipv)
+    if found is not None:
+        return found
+    reservation = _reserve(evaluator, 1)
+    try:
+        result = evaluator.evaluate(board, settings.limit, multipv=settings.multipv)
+    finally:
+        if reservation is not None:
+            reservation.release()
+    cache.put_eval(result, settings.multipv)
+    return result
 
 
 def settings_json(settings: dict[str, object], engine: EngineIdentity) -> dict[str, object]:

@@ -27,6 +27,7 @@ import chess.pgn
 from chessapp.analysis import EvalCache, GameAnalysis, build_game_analysis
 from chessapp.errors import BadInput, ChessAppError, SessionNotFound
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, terminal_eval
+from chessapp.owners import LOCAL_OWNER
 from chessapp.retro import RetroProgress
 from chessapp.settings import AnalysisSettings
 from chessapp.tree import (
@@ -80,18 +81,20 @@ class SavedSessionLike(Protocol):
     def settings(self) -> dict[str, Any]: ...
     @property
     def analysis(self) -> dict[str, Any] | None: ...
+    @property
+    def owner(self) -> str | None: ...
 
 
 class SessionStore(EvalCache, Protocol):
     """The part of :class:`chessapp.store.Store` a session needs: sessions plus the eval cache."""
 
     def save_session(self, name: str, pgn: str, settings: dict[str, Any],
-                     analysis: dict[str, Any] | None) -> str: ...
+                     analysis: dict[str, Any] | None = None, *, owner: str = ...) -> str: ...
 
     def update_session(self, session_id: str, *, pgn: str | None = None,
                        settings: dict[str, Any] | None = None,
                        analysis: dict[str, Any] | None = None,
-                       name: str | None = None) -> None: ...
+                       name: str | None = None, owner: str = ...) -> None: ...
 
     def load_session(self, session_id: str) -> SavedSessionLike: ...
 
@@ -123,6 +126,9 @@ class AnalysisSession:
     retro: dict[chess.Color, RetroProgress] = field(default_factory=dict)
     #: ``AnalysisJob.seq`` of the background jobs whose results this object already took in.
     adopted_jobs: set[int] = field(default_factory=set, repr=False, compare=False)
+    #: Who may change the saved session (``chessapp.owners``); None before it is saved,
+    #: and for a session from before owners (nobody's).
+    owner: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -139,16 +145,27 @@ class AnalysisSession:
             data["retro"] = [progress.to_json() for progress in self.retro.values()]
         return data
 
-    def save(self, store: SessionStore) -> str:
-        """Create the saved session, or update it: the autosave after every change."""
+    def read_only_for(self, viewer: str | None) -> bool:
+        """True when ``viewer`` may look at this saved session but not change it."""
+        return self.session_id is not None and (self.owner is None or self.owner != viewer)
+
+    def save(self, store: SessionStore, *, owner: str | None = None) -> str:
+        """Create the saved session (owned by ``owner``), or update it: the autosave.
+
+        ``owner`` defaults to the session's own (``local`` for a new one made outside
+        the page). The store refuses an update by anyone but the owner.
+        """
         pgn = game_to_pgn(self.game)
         analysis = None if self.analysis is None else self.analysis.to_json()
+        who = owner if owner is not None else (self.owner or LOCAL_OWNER)
         if self.session_id is None:
-            self.session_id = store.save_session(self.name, pgn, self.settings_json(), analysis)
+            self.session_id = store.save_session(self.name, pgn, self.settings_json(), analysis,
+                                                 owner=who)
+            self.owner = who
             log.info("saved new session %s", self.session_id)
         else:
             store.update_session(self.session_id, pgn=pgn, settings=self.settings_json(),
-                                 analysis=analysis, name=self.name)
+                                 analysis=analysis, name=self.name, owner=who)
         return self.session_id
 
     @classmethod
@@ -168,7 +185,7 @@ class AnalysisSession:
             settings = AnalysisSettings()
         identity = _identity_from_json((saved.settings or {}).get("engine_identity"))
         session = cls(game=game, settings=settings, session_id=saved.id, name=saved.name,
-                      identity=identity)
+                      identity=identity, owner=saved.owner)
         for item in (saved.settings or {}).get("retro") or []:
             try:
                 progress = RetroProgress.from_json(item)

@@ -46,6 +46,18 @@ MAX_STORY_BYTES = 1024 * 1024
 #: Tag pairs per game.
 MAX_TAGS = 200
 
+# --- Per-visitor limits (issue 15; README, "Running it for a club") ----------------------
+
+#: Saved sessions one owner (a browser or a signed-in user) may keep.
+MAX_SESSIONS_PER_OWNER = 200
+#: Positions one visitor may have waiting for the engines at once, over all their jobs.
+#: A game at the ply limit is 1,001 positions; this fits one plus a long variation,
+#: so nobody is refused a legal game, but nobody can stack several long ones either.
+MAX_QUEUED_POSITIONS_PER_VISITOR = 1_200
+#: Engines kept free of background (full-game) work while there are at least two, so a
+#: visitor asking about one position never waits behind a long search (issue 15).
+INTERACTIVE_RESERVED_ENGINES = 1
+
 # --- Engine settings -----------------------------------------------------------------------
 
 #: Nodes per position when nobody says otherwise. lichess's fishnet spends

@@ -14,8 +14,24 @@ A data file that SQLite cannot read is moved aside (renamed to
 :attr:`Store.recovered_from` says what happened so the UI can tell the user.
 Nothing else in the data directory is touched.
 
-Session ids are random url-safe tokens; names are only data. Neither ever
-becomes part of a filesystem path.
+Session ids are random url-safe tokens (128 bits); names are only data. Neither
+ever becomes part of a filesystem path.
+
+Ownership (issue 15). Every session has an ``owner``: ``"browser:<sha256 of the
+browser's token>"``, ``"oidc:<issuer>#<subject>"`` or :data:`LOCAL_OWNER` for
+sessions made outside the web page (the CLI, scripts, tests); see
+:mod:`chessapp.owners`. Anyone holding a session's id may read it (a shared link);
+only its owner may change, rename or delete it, and this module refuses anyone
+else with :class:`~chessapp.errors.NotYourSession`, whatever the page does.
+Sessions saved before schema 2 have no owner (``NULL``): they belong to nobody,
+stay readable by their link, are listed to nobody, and "Save a copy" gives a
+visitor a session of their own (README, "Running it for a club").
+
+A full disk, or a store at its size cap (``CHESSAPP_MAX_STORE_MB``, enforced
+with SQLite's ``max_page_count``), is :class:`~chessapp.errors.StoreFull`:
+the write is rolled back whole, so the file stays consistent and everything
+already in it is still served. A cache write that does not fit is dropped
+with a log line (the result is still shown; it is only not cached).
 """
 
 from __future__ import annotations
@@ -37,16 +53,29 @@ from typing import Any
 
 import chess
 
-from chessapp.errors import BadInput, SessionNotFound, StoreError
+from chessapp.errors import (
+    BadInput,
+    LimitExceeded,
+    NotYourSession,
+    SessionNotFound,
+    StoreError,
+    StoreFull,
+)
 from chessapp.evals import EngineIdentity, EngineLine, PositionEval, SearchLimit, WhiteEval
+from chessapp.owners import LOCAL_OWNER
+from chessapp.settings import MAX_SESSIONS_PER_OWNER
 
-__all__ = ["DB_NAME", "SCHEMA_VERSION", "SavedSession", "SessionInfo", "Store", "data_dir"]
+__all__ = ["DB_NAME", "LOCAL_OWNER", "SCHEMA_VERSION", "SavedSession", "SessionInfo", "Store",
+           "data_dir"]
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "chessapp.sqlite3"
 #: Bumped with every schema change; stored in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+#: 1: evals and sessions. 2: sessions.owner (issue 15); rows of 1 keep owner NULL.
+SCHEMA_VERSION = 2
+#: Bytes in a session id: 16 random bytes are 128 bits, unguessable (issue 15).
+SESSION_ID_BYTES = 16
 #: Longest session name accepted (it is shown in lists, not used as a path).
 MAX_NAME_LENGTH = 200
 
@@ -67,13 +96,43 @@ CREATE TABLE IF NOT EXISTS sessions (
     settings TEXT NOT NULL,
     analysis TEXT,
     created  REAL NOT NULL,
-    updated  REAL NOT NULL
+    updated  REAL NOT NULL,
+    owner    TEXT
 );
+CREATE INDEX IF NOT EXISTS sessions_by_owner ON sessions (owner, updated);
+"""
+
+#: From schema 1 to 2: the owner column; existing sessions keep NULL (nobody's).
+_MIGRATE_1_TO_2 = """
+ALTER TABLE sessions ADD COLUMN owner TEXT;
+CREATE INDEX IF NOT EXISTS sessions_by_owner ON sessions (owner, updated);
 """
 
 #: SQLite result codes that mean "this file is not a usable database".
 _CORRUPT_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+#: SQLite result codes that mean "no room": a full disk, a file-size limit, max_page_count.
+_FULL_CODES = {"SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSTAT", "SQLITE_IOERR_TRUNCATE",
+               "SQLITE_IOERR"}
+#: ``CHESSAPP_MAX_STORE_MB``: the store's size cap, default 2 GiB (README, "Limits").
+MAX_STORE_ENV = "CHESSAPP_MAX_STORE_MB"
+DEFAULT_MAX_STORE_MB = 2048
 
+
+def max_store_bytes() -> int:
+    """The store's size cap in bytes, from ``CHESSAPP_MAX_STORE_MB`` (default 2 GiB)."""
+    raw = os.environ.get(MAX_STORE_ENV, "").strip()
+    try:
+        mb = int(raw) if raw else DEFAULT_MAX_STORE_MB
+    except ValueError:
+        log.warning("%s=%r is not a number; using %d", MAX_STORE_ENV, raw, DEFAULT_MAX_STORE_MB)
+        mb = DEFAULT_MAX_STORE_MB
+    return max(1, mb) * 1024 * 1024
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", None)
+    text = str(exc).lower()
+    return name in _FULL_CODES or "full" in text or "disk i/o error" in text
 
 def data_dir() -> Path:
     """``$CHESSAPP_DATA_DIR``, else ``$XDG_DATA_HOME/chessapp``, else ``~/.local/share/chessapp``.
@@ -125,6 +184,11 @@ class SavedSession:
     analysis: dict[str, Any] | None
     created: datetime
     updated: datetime
+    #: Who may change it; ``None`` for a session from before owners (nobody's, read-only).
+    owner: str | None = None
+
+    def owned_by(self, owner: str | None) -> bool:
+        return owner is not None and self.owner == owner
 
 
 def _lines_to_json(result: PositionEval) -> str:
@@ -193,6 +257,8 @@ class Store:
         self.path = path
         #: A message for people when an unreadable file was moved aside at open.
         self.recovered_from: str | None = None
+        #: A message for people once a write did not fit (full disk or size cap).
+        self.full: str | None = None
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         try:
@@ -230,12 +296,20 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
             if version < SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
-                # Statement by statement: executescript() would commit on its own.
-                for statement in _SCHEMA.split(";"):
+                # A file of schema 1 is migrated (its sessions keep owner NULL); an empty
+                # one gets the whole schema. Statement by statement: executescript()
+                # would commit on its own.
+                script = _MIGRATE_1_TO_2 if version == 1 else _SCHEMA
+                for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
+                if version == 1:
+                    log.info("store %s upgraded to schema %d: earlier sessions are read-only",
+                             self.path, SCHEMA_VERSION)
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            conn.execute(f"PRAGMA max_page_count = {max(1, max_store_bytes() // page_size)}")
             check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check}")
@@ -286,6 +360,15 @@ class Store:
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
+                if _is_full(exc):
+                    self.full = (
+                        "The server's storage is full, so nothing new can be saved: what is "
+                        "already saved is still served, and this change is kept in your "
+                        "browser tab only. Tell the server's operator "
+                        f"(the store {self.path.name} needs room, or a higher "
+                        f"{MAX_STORE_ENV}).")
+                    log.error("store full: %s (%s)", self.path, exc)
+                    raise StoreFull(self.full) from exc
                 raise StoreError(f"cannot write to {str(self.path)!r}: {exc}") from exc
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -365,12 +448,16 @@ class Store:
         return None
 
     def put_eval(self, result: PositionEval, multipv: int) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO evals (fen, engine, lim, multipv, lines, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (result.fen, result.engine.key(), result.limit.key(), multipv,
-                 _lines_to_json(result), time.time()))
+        """Cache a result; when the store is full the result is only not cached (logged)."""
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO evals (fen, engine, lim, multipv, lines, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (result.fen, result.engine.key(), result.limit.key(), multipv,
+                     _lines_to_json(result), time.time()))
+        except StoreFull:
+            log.warning("eval for %s not cached: the store is full", result.fen)
 
     def cached_evals(self) -> int:
         """How many positions the cache holds."""
@@ -379,25 +466,46 @@ class Store:
     # -- sessions --
 
     def save_session(self, name: str, pgn: str, settings: dict[str, Any],
-                     analysis: dict[str, Any] | None = None) -> str:
-        """Save a new session; returns its id (a random url-safe token)."""
+                     analysis: dict[str, Any] | None = None, *,
+                     owner: str = LOCAL_OWNER) -> str:
+        """Save a new session owned by ``owner``; returns its id (128 random bits, url-safe).
+
+        Refused with :class:`~chessapp.errors.LimitExceeded` when ``owner`` (a visitor,
+        not :data:`LOCAL_OWNER`) already has :data:`chessapp.settings.MAX_SESSIONS_PER_OWNER`.
+        """
         clean = _clean_name(name)
         if not isinstance(pgn, str):
             raise BadInput("a session's PGN must be text")
-        session_id = secrets.token_urlsafe(16)
+        owner = _clean_owner(owner)
+        session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
         now = time.time()
         with self._write() as conn:
+            # The operator's own sessions (the CLI, scripts) are not capped; visitors are.
+            count = 0 if owner == LOCAL_OWNER else int(conn.execute(
+                "SELECT count(*) FROM sessions WHERE owner = ?", (owner,)).fetchone()[0])
+            if count >= MAX_SESSIONS_PER_OWNER:
+                raise LimitExceeded(
+                    f"you have {count:,} saved sessions, the most one visitor may keep "
+                    f"({MAX_SESSIONS_PER_OWNER:,}); delete some to save new ones")
             conn.execute(
-                "INSERT INTO sessions (id, name, pgn, settings, analysis, created, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (id, name, pgn, settings, analysis, created, updated, "
+                "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, clean, pgn, _dump(settings, "settings"), _dump(analysis, "analysis"),
-                 now, now))
+                 now, now, owner))
         return session_id
+
+    def _check_owner(self, conn: sqlite3.Connection, session_id: str, owner: str) -> None:
+        row = conn.execute("SELECT owner FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise SessionNotFound(session_id)
+        if row[0] is None or row[0] != owner:
+            raise NotYourSession(session_id)
 
     def update_session(self, session_id: str, *, pgn: str | None = None,
                        settings: dict[str, Any] | None = None,
-                       analysis: dict[str, Any] | None = None, name: str | None = None) -> None:
-        """Change the given fields (``None`` leaves a field as it is)."""
+                       analysis: dict[str, Any] | None = None, name: str | None = None,
+                       owner: str = LOCAL_OWNER) -> None:
+        """Change the given fields (``None`` leaves a field as it is); ``owner``'s only."""
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = _clean_name(name)
@@ -411,35 +519,82 @@ class Store:
         # Column names come from the fixed keys above, never from the caller.
         assignments = ", ".join(f"{column} = ?" for column in changes)
         with self._write() as conn:
-            cursor = conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?",  # noqa: S608
-                                  (*changes.values(), session_id))
-            if cursor.rowcount == 0:
-                raise SessionNotFound(session_id)
+            self._check_owner(conn, session_id, owner)
+            conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?",  # noqa: S608
+                         (*changes.values(), session_id))
 
-    def rename_session(self, session_id: str, name: str) -> None:
-        self.update_session(session_id, name=name)
+    def rename_session(self, session_id: str, name: str, *, owner: str = LOCAL_OWNER) -> None:
+        self.update_session(session_id, name=name, owner=owner)
 
     def load_session(self, session_id: str) -> SavedSession:
+        """Anyone holding the id may read a session (a shared link); see :attr:`owner`."""
         rows = self._read(
-            "SELECT id, name, pgn, settings, analysis, created, updated FROM sessions "
+            "SELECT id, name, pgn, settings, analysis, created, updated, owner FROM sessions "
             "WHERE id = ?", (session_id,))
         if not rows:
             raise SessionNotFound(session_id)
-        sid, name, pgn, settings, analysis, created, updated = rows[0]
+        sid, name, pgn, settings, analysis, created, updated, owner = rows[0]
         return SavedSession(
             id=sid, name=name, pgn=pgn, settings=json.loads(settings),
             analysis=None if analysis is None else json.loads(analysis),
-            created=_timestamp(created), updated=_timestamp(updated))
+            created=_timestamp(created), updated=_timestamp(updated), owner=owner)
 
-    def list_sessions(self) -> list[SessionInfo]:
-        """Every saved session, most recently updated first."""
+    def list_sessions(self, owner: str = LOCAL_OWNER) -> list[SessionInfo]:
+        """``owner``'s saved sessions, most recently updated first."""
+        rows = self._read(
+            "SELECT id, name, created, updated, analysis IS NOT NULL FROM sessions "
+            "WHERE owner = ? ORDER BY updated DESC, created DESC, id", (owner,))
+        return [SessionInfo(sid, name, _timestamp(created), _timestamp(updated), bool(has))
+                for sid, name, created, updated, has in rows]
+
+    def all_sessions(self) -> list[SessionInfo]:
+        """Every saved session, whoever owns it: for the operator (scripts, tests), not pages."""
         rows = self._read(
             "SELECT id, name, created, updated, analysis IS NOT NULL FROM sessions "
             "ORDER BY updated DESC, created DESC, id")
         return [SessionInfo(sid, name, _timestamp(created), _timestamp(updated), bool(has))
                 for sid, name, created, updated, has in rows]
 
-    def delete_session(self, session_id: str) -> None:
+    def transfer_sessions(self, from_owner: str, to_owner: str) -> int:
+        """Give every session of ``from_owner`` to ``to_owner``; returns how many.
+
+        The page uses it once a browser's stored token arrives: sessions saved in the
+        first moments under the tab's provisional owner (a secret of that tab alone)
+        become the browser's. Sessions of nobody (schema 1) are never transferred.
+        """
+        source, target = _clean_owner(from_owner), _clean_owner(to_owner)
         with self._write() as conn:
-            if conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
-                raise SessionNotFound(session_id)
+            return int(conn.execute("UPDATE sessions SET owner = ? WHERE owner = ?",
+                                    (target, source)).rowcount)
+
+    def delete_session(self, session_id: str, *, owner: str = LOCAL_OWNER) -> None:
+        with self._write() as conn:
+            self._check_owner(conn, session_id, owner)
+            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # -- backup --
+
+    def backup_to(self, target: Path) -> None:
+        """Copy the whole store to ``target`` with SQLite's online backup API.
+
+        Safe while the app runs: the copy is a consistent snapshot (the backup
+        restarts itself if a write lands meanwhile). ``target`` must not exist.
+        """
+        if target.exists():
+            raise StoreError(f"{str(target)!r} exists; a backup never overwrites a file")
+        _make_dir(target.parent)
+        dest = sqlite3.connect(target)
+        try:
+            with self._lock:
+                self._connection().backup(dest, pages=1024)
+        except sqlite3.Error as exc:
+            dest.close()
+            target.unlink(missing_ok=True)
+            raise StoreError(f"the backup to {str(target)!r} failed: {exc}") from exc
+        dest.close()
+
+
+def _clean_owner(owner: object) -> str:
+    if not isinstance(owner, str) or not owner.strip() or len(owner) > 300:
+        raise BadInput("a session owner must be a short, non-empty text")
+    return owner

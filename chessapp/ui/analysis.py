@@ -17,11 +17,17 @@ fragment with ``run_every``; the analysis itself runs on a server thread
 
 User text (names, comments, file contents) is never rendered as HTML: it goes
 through :func:`plain` before Markdown, or into dataframes and text widgets.
+
+Sessions belong to their owner (:mod:`chessapp.ui.owner`): the list shows only
+yours; a shared link to someone else's opens read-only, in memory (step,
+explore, analyse), and "Save a copy" makes it yours. Every engine call waits
+its turn in the fair scheduler (:mod:`chessapp.scheduler`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,16 +36,18 @@ import pandas as pd
 import streamlit as st
 
 from chessapp import jobs
-from chessapp.analysis import win_percent
-from chessapp.engine import EnginePool, EngineStatus
+from chessapp.analysis import Evaluator, win_percent
+from chessapp.engine import EngineStatus
 from chessapp.errors import BadInput, ChessAppError, SessionNotFound
 from chessapp.export import filename_for
 from chessapp.games import MAX_PGN_BYTES, decode_pgn, game_from_fen, list_games, read_game
 from chessapp.jobs import AnalysisJob, JobState
 from chessapp.retro import Feedback, evaluator_search, retro_limit
+from chessapp.scheduler import Priority
 from chessapp.session import AnalysisSession
 from chessapp.settings import (
     MAX_MULTIPV,
+    MAX_SESSIONS_PER_OWNER,
     MAX_STORY_BYTES,
     AnalysisSettings,
     LimitKind,
@@ -61,7 +69,7 @@ from chessapp.tree import (
     start_ply,
     uci_path,
 )
-from chessapp.ui import live_panel, state, widgets
+from chessapp.ui import live_panel, owner, state, widgets
 from chessapp.ui.board_element import board_element
 from chessapp.ui.state import AnalysisKeys as K
 from chessapp.ui.state import PendingPick, PlyCursor, RetroState, StoryState
@@ -83,7 +91,8 @@ from chessapp.view.board_edits import apply_event
 from chessapp.view.cafe import Beat, beat_for_ply, story_beats
 from chessapp.view.replay import autoplay_delay, clamp_ply
 
-log = logging.getLogger(__name__)
+# A page runs as "__main__": name the logger so CHESSAPP_LOG_LEVEL reaches it.
+log = logging.getLogger("chessapp.ui.analysis")
 
 #: How often the engine panel polls a running analysis.
 POLL_S = 1.0
@@ -94,28 +103,52 @@ store_or_none = widgets.store_or_none
 _engine_status = widgets.engine_status
 
 
-def _evaluator(settings: AnalysisSettings) -> EnginePool:
-    return jobs.evaluator_for(settings)
+def _evaluator(settings: AnalysisSettings,
+               priority: Priority = Priority.BACKGROUND) -> Evaluator:
+    """The engines for this visitor, through the fair scheduler, at ``priority``."""
+    return jobs.evaluator_for(settings, visitor=owner.visitor(), priority=priority)
+
+
+def _read_only(session: AnalysisSession) -> bool:
+    """Someone else's session (a shared link): changes stay in this tab's memory."""
+    return session.read_only_for(owner.current_owner())
+
+
+def _save(session: AnalysisSession) -> bool:
+    """The autosave: the owner's session is saved; someone else's is not (it is read-only
+    for this visitor, and the Store would refuse). A refusal or a full store is flashed."""
+    if _read_only(session):
+        return False
+    try:
+        session.save(_store(), owner=owner.current_owner())
+    except ChessAppError as exc:
+        state.push_analysis_flash("error", f"Not saved: {exc}")
+        return False
+    return True
 
 
 # --- Opening a session ------------------------------------------------------------------------
 
 
-def _open(session: AnalysisSession, *, ply: int = 0) -> None:
-    """Make ``session`` the page's session: save it, point the URL and the cursor at it."""
-    store = _store()
-    session.save(store)
+def _open(session: AnalysisSession, *, ply: int = 0) -> bool:
+    """Make ``session`` the page's session: save it, point the URL and the cursor at it.
+
+    False when a new session could not be saved (the store is full): it still opens,
+    in this tab only, and the visitor has been told why.
+    """
+    saved = session.session_id is not None or _save(session)
     state.set_analysis_session(session)
     main = mainline_path(session.game)
     state.set_analysis_line(main)
     state.set_analysis_pending(None)
-    assert session.session_id is not None
-    state.set_analysis_url_session(session.session_id)
-    st.query_params[state.SESSION_PARAM] = session.session_id
+    if session.session_id is not None:
+        state.set_analysis_url_session(session.session_id)
+        st.query_params[state.SESSION_PARAM] = session.session_id
     PlyCursor(state.ANALYSIS, len(main)).go(ply)
     _seed_settings(session.settings, force=True)
     _reset_export_options()
     st.session_state[K.RENAME] = session.name
+    return saved
 
 
 def _reset_export_options() -> None:
@@ -143,8 +176,8 @@ def _seed_settings(settings: AnalysisSettings, *, force: bool = False) -> None:
 def _load_text(text: str) -> None:
     infos = list_games(text)
     if len(infos) == 1:
-        _open(AnalysisSession(read_game(text, 0)))
-        state.push_analysis_flash("success", "Game loaded and saved.")
+        if _open(AnalysisSession(read_game(text, 0))):
+            state.push_analysis_flash("success", "Game loaded and saved.")
     else:
         state.set_analysis_pending(PendingPick(text, tuple(infos)))
         state.push_analysis_flash("info", f"The PGN holds {len(infos)} games: pick one below.")
@@ -182,8 +215,8 @@ def _on_pick() -> None:
     if pending is None or index is None:
         return
     try:
-        _open(AnalysisSession(read_game(pending.text, int(index) - 1)))
-        state.push_analysis_flash("success", f"Game {index} loaded and saved.")
+        if _open(AnalysisSession(read_game(pending.text, int(index) - 1))):
+            state.push_analysis_flash("success", f"Game {index} loaded and saved.")
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Could not read the PGN: {exc}")
 
@@ -191,8 +224,8 @@ def _on_pick() -> None:
 def _on_fen() -> None:
     fen = str(st.session_state.get(K.FEN) or "").strip()
     try:
-        _open(AnalysisSession(game_from_fen(fen)))
-        state.push_analysis_flash("success", "Position set up and saved.")
+        if _open(AnalysisSession(game_from_fen(fen))):
+            state.push_analysis_flash("success", "Position set up and saved.")
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Could not set up the position: {exc}")
 
@@ -274,8 +307,9 @@ def _on_kind_change() -> None:
 def _on_run(session: AnalysisSession) -> None:
     try:
         session.settings = _settings_from_widgets(session)
-        session.save(_store())
-        jobs.start_main_line_job(session, _evaluator(session.settings), _store())
+        _save(session)
+        jobs.start_main_line_job(session, _evaluator(session.settings), _store(),
+                                 viewer=owner.current_owner(), viewer_label=owner.tab_label())
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot start the analysis: {exc}")
 
@@ -284,7 +318,8 @@ def _on_analyse_variation(session: AnalysisSession) -> None:
     try:
         session.settings = _settings_from_widgets(session)
         jobs.start_variation_job(session, _controller(session).line,
-                                 _evaluator(session.settings), _store())
+                                 _evaluator(session.settings, Priority.INTERACTIVE), _store(),
+                                 viewer=owner.current_owner(), viewer_label=owner.tab_label())
         # The button sits in the board's fragment, whose rerun would not start the job
         # panel's polling: ask for a whole-page run (see board_panel).
         state.request_full_run()
@@ -295,8 +330,19 @@ def _on_analyse_variation(session: AnalysisSession) -> None:
 def _jobs(session: AnalysisSession) -> tuple[AnalysisJob | None, AnalysisJob | None]:
     if session.session_id is None:
         return None, None
-    return (jobs.JOBS.get(jobs.main_line_key(session.session_id)),
-            jobs.JOBS.get(jobs.variation_key(session.session_id)))
+    # This tab's own read-only jobs first: one started in the moment before the browser's
+    # owner token arrived is this tab's, and its result is saved once the owner is known.
+    tab = owner.tab_label()
+    sid = session.session_id
+    mine = not _read_only(session)
+
+    def pick(own_key: str, tab_key: str) -> AnalysisJob | None:
+        found = [j for j in (jobs.JOBS.get(tab_key), jobs.JOBS.get(own_key) if mine else None)
+                 if j is not None]
+        return max(found, key=lambda j: j.seq, default=None)  # the newest
+
+    return (pick(jobs.main_line_key(sid), jobs.main_line_key(sid, tab)),
+            pick(jobs.variation_key(sid), jobs.variation_key(sid, tab)))
 
 
 def _adopt_finished(session: AnalysisSession) -> bool:
@@ -304,7 +350,7 @@ def _adopt_finished(session: AnalysisSession) -> bool:
     if not _controller(session).adopt_finished(*_jobs(session)):
         return False
     _reset_export_options()
-    session.save(_store())
+    _save(session)
     return True
 
 
@@ -359,11 +405,14 @@ def job_panel(session: AnalysisSession, registered_running: bool) -> None:
         if not progress.state.finished:
             st.progress(progress.fraction, text=f"Analysing {what}: {progress.done} of "
                                                 f"{progress.total} positions")
+            if progress.queue_place:
+                st.caption(f"Waiting for the engines, which every visitor shares: you are "
+                           f"number {progress.queue_place} in the queue.")
             st.button("Cancel", key=f"{K.CANCEL}.{what}", on_click=job.cancel)
             if job is main:
                 _partial_chart(job)
         elif progress.state is JobState.FAILED:
-            st.error(f"The analysis of {what} failed: {progress.error}")
+            st.error(f"The analysis of {what} failed: {plain(progress.error)}")
         elif progress.state is JobState.CANCELLED:
             st.info(f"The analysis of {what} was cancelled; finished positions are kept.")
 
@@ -403,7 +452,7 @@ def _act(session: AnalysisSession, action: Callable[[AnalysisController], object
         return
     _commit(ctrl)
     if save:
-        session.save(_store())
+        _save(session)
 
 
 def _play_parsed(session: AnalysisSession, parse: Callable[[chess.Board], chess.Move]) -> None:
@@ -415,7 +464,7 @@ def _play_parsed(session: AnalysisSession, parse: Callable[[chess.Board], chess.
         state.push_analysis_flash("error", f"That move cannot be played: {exc}")
         return
     _commit(ctrl)
-    session.save(_store())
+    _save(session)
 
 
 def _on_san(session: AnalysisSession) -> None:
@@ -434,8 +483,8 @@ def _on_board_path(session: AnalysisSession, path: BoardPath) -> None:
     PlyCursor(state.ANALYSIS, len(ctrl.line)).go(ctrl.ply, from_board=True)
     if state.live_on(state.ANALYSIS):
         # Start the live search on the new position now, before the page reruns.
-        live_panel.follow(state.ANALYSIS, ctrl.board, _evaluator(session.settings), _store(),
-                          session.settings.multipv)
+        live_panel.follow(state.ANALYSIS, ctrl.board, jobs.pool_for(session.settings),
+                          _store(), session.settings.multipv)
 
 
 def _on_board_event(session: AnalysisSession, event: BoardEvent) -> None:
@@ -556,6 +605,44 @@ def engine_lines(rows: list[EngineLineRow]) -> None:
     frame = pd.DataFrame([{"#": r.rank, "Eval": plain(r.eval.text()), "Line": plain(r.numbered)}
                           for r in rows])
     st.table(frame.set_index("#"))
+
+
+def _on_probe(session: AnalysisSession) -> None:
+    """Ask the engine about the position on the board, now (an interactive request)."""
+    ctrl = _controller(session)
+    board = ctrl.board
+    where = f"Ply {ctrl.ply} ({ctrl.replay.at(ctrl.ply).label})" if ctrl.ply else "Start position"
+    try:
+        settings = _settings_from_widgets(session)
+        evaluator = _evaluator(settings, Priority.INTERACTIVE)
+        started = time.perf_counter()
+        result = jobs.evaluate_position(board, evaluator, settings, _store())
+        # The load test reads this line (CHESSAPP_LOG_LEVEL=DEBUG): the server's share.
+        log.debug("probe answered in %.1f ms", (time.perf_counter() - started) * 1000)
+    except ChessAppError as exc:
+        state.set_analysis_probe_answer((board.fen(),
+                                         f"{where}: the engine could not answer: {exc}"))
+        return
+    if settings == session.settings:
+        # Same settings as the session's: the board's engine lines show it too.
+        session.variation_evals.setdefault(result.fen, result)
+    best = result.best.pv[0] if result.best.pv else None
+    text = f"{where}: engine {result.eval.text()}"
+    if best is not None:
+        text += f", best {board.san(best)}"
+    state.set_analysis_probe_answer((board.fen(), f"{text} ({result.limit.key()})"))
+
+
+def position_probe(session: AnalysisSession, available: bool) -> None:
+    """"Ask the engine" about the board's position: one search, ahead of full-game jobs."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Ask the engine about this position", key=K.PROBE, on_click=_on_probe,
+                  args=(session,), disabled=not available,
+                  help="One position, searched ahead of the queue of full-game analyses.")
+        answer = state.analysis_probe_answer()
+        if answer is not None:
+            with st.container(key=K.PROBE_ANSWER):
+                st.text(answer[1])
 
 
 # --- Tables -----------------------------------------------------------------------------------
@@ -797,7 +884,7 @@ def _on_rename(session: AnalysisSession) -> None:
     name = str(st.session_state.get(K.RENAME) or "")
     try:
         assert session.session_id is not None
-        _store().rename_session(session.session_id, name)
+        _store().rename_session(session.session_id, name, owner=owner.current_owner())
         session.name = name.strip()
         state.push_analysis_flash("success", "Session renamed.")
     except ChessAppError as exc:
@@ -807,14 +894,17 @@ def _on_rename(session: AnalysisSession) -> None:
 def _on_copy(session: AnalysisSession) -> None:
     copy = AnalysisSession(copy_game(session.game), session.settings,
                            session.analysis, name=f"{session.name} (copy)"[:200],
-                           identity=session.identity)
+                           identity=session.identity,
+                           variation_evals=dict(session.variation_evals))
+    if not _save(copy):
+        return
     _open(copy)
-    state.push_analysis_flash("success", "Saved as a new session.")
+    state.push_analysis_flash("success", "Saved as a new session of your own.")
 
 
 def _on_delete(session_id: str) -> None:
     try:
-        _store().delete_session(session_id)
+        _store().delete_session(session_id, owner=owner.current_owner())
     except ChessAppError as exc:
         state.push_analysis_flash("error", f"Cannot delete: {exc}")
         return
@@ -841,27 +931,39 @@ def _on_open(session_id: str) -> None:
 def sessions_section(store: Store | None, session: AnalysisSession | None) -> None:
     st.subheader("Saved sessions")
     if session is not None and session.session_id is not None:
-        st.caption(f"This session is saved after every change. Share it: "
-                   f"`?session={session.session_id}&ply=N`")
+        read_only = _read_only(session)
+        if read_only:
+            st.caption("Someone else's session, shared by its link: read-only for you.")
+        else:
+            st.caption(f"This session is saved after every change. Share it (read-only for "
+                       f"others): `?session={session.session_id}&ply=N`")
         if st.session_state.get(K.RENAME) is None:
             st.session_state[K.RENAME] = session.name
         with st.container(horizontal=True, vertical_alignment="bottom"):
-            st.text_input("Session name", key=K.RENAME, max_chars=200)
-            st.button("Rename", key=K.RENAME_BUTTON, on_click=_on_rename, args=(session,))
-            st.button("Save as a copy", key=K.SAVE_COPY, on_click=_on_copy, args=(session,))
+            st.text_input("Session name", key=K.RENAME, max_chars=200, disabled=read_only)
+            st.button("Rename", key=K.RENAME_BUTTON, on_click=_on_rename, args=(session,),
+                      disabled=read_only,
+                      help="Only the session's owner may rename it." if read_only else None)
+            st.button("Save a copy", key=K.SAVE_COPY, on_click=_on_copy, args=(session,),
+                      type="primary" if read_only else "secondary",
+                      help="A session of your own, with everything shown here.")
             st.button("Close", key=K.CLOSE, on_click=_on_close)
     if store is None:
         return
-    infos = store.list_sessions()
+    infos = store.list_sessions(owner.current_owner())
     if not infos:
-        st.caption("No saved sessions yet: load a game and it is saved here.")
+        st.caption("No saved sessions of yours yet: load a game and it is saved here.")
         return
+    st.caption(f"Your sessions ({len(infos)} of at most {MAX_SESSIONS_PER_OWNER:,}), "
+               "newest first. Nobody else sees this list.")
     for info in infos[:50]:
         with st.container(horizontal=True, vertical_alignment="center"):
             current = session is not None and session.session_id == info.id
             mark = "▸ " if current else ""
-            st.markdown(f"{mark}**{plain(info.name)}** · {info.updated:%Y-%m-%d %H:%M} UTC"
-                        + (" · analysed" if info.has_analysis else ""))
+            # st.text, never Markdown: a name is shown as typed (no links, no markup).
+            st.text(f"{mark}{info.name}")
+            st.caption(f"{info.updated:%Y-%m-%d %H:%M} UTC"
+                       + (" · analysed" if info.has_analysis else ""))
             st.button("Open", key=K.open_session(info.id), on_click=_on_open,
                       args=(info.id,), disabled=current)
             st.button("Delete", key=K.delete_session(info.id), on_click=_on_delete,
@@ -892,12 +994,18 @@ def _show_flash() -> None:
 
 
 def main() -> None:
+    owner.mount()
+    owner.sign_in_controls()
     st.title("Analysis")
     store = store_or_none()
     if store is not None:
         _open_from_url()
     _show_flash()
     session = state.analysis_session()
+    owner.current_owner()  # settles who this is (the browser's token may just have come)
+    if state.pop_owner_arrived() and session is not None:
+        _seed_settings(session.settings, force=True)
+        st.session_state[K.RENAME] = session.name
     status = _engine_status(None if session is None else session.settings.engine_path)
     input_section(expanded=session is None)
     if session is None:
@@ -909,7 +1017,12 @@ def main() -> None:
 
     _adopt_finished(session)
     h = session.game.headers
-    st.subheader(plain(session.name))
+    st.subheader(plain(session.name), anchor=False)
+    if _read_only(session):
+        with st.container(key=K.COPY_NOTICE):
+            st.info("This session belongs to someone else, so it is read-only for you: step "
+                    "through it, explore and analyse as you like (nothing is saved), and use "
+                    "\"Save a copy\" below to make it yours.")
     st.caption(header_line(h))
     line = _controller(session).line
     state.set_analysis_line(line)
@@ -919,12 +1032,13 @@ def main() -> None:
     with st.expander("Engine", expanded=session.analysis is None):
         engine_settings(session, status)
     st.fragment(board_panel)(session)
+    st.fragment(position_probe)(session, status.available)
     # The live engine polls in a fragment of its own, beside the board's (not inside it:
     # fragment runs queue per session, and a nested one is re-made on every board step).
     if live_panel.live_toggle(state.ANALYSIS):
         st.fragment(live_panel.live_panel, run_every=live_panel.POLL_S)(
             state.ANALYSIS, lambda: _controller(session).board,
-            lambda: _evaluator(session.settings), _store(), session.settings.multipv)
+            lambda: jobs.pool_for(session.settings), _store(), session.settings.multipv)
     st.subheader("Results")
     results_tables(session)
     if session.analysis is not None:

@@ -24,10 +24,11 @@ import streamlit as st
 
 from chessapp.analysis import build_game_analysis
 from chessapp.engine import EngineConfig, EnginePool, shared_pool
+from chessapp.errors import ChessAppError
 from chessapp.evals import SearchLimit
-from chessapp.jobs import JobState, cafe_key, start_game_job
-from chessapp.settings import DEFAULT_NODES, LimitKind
-from chessapp.ui import cafe_widgets, live_panel, state, widgets
+from chessapp.jobs import JobState, cafe_key, evaluator_for, start_game_job
+from chessapp.settings import DEFAULT_NODES, AnalysisSettings, LimitKind
+from chessapp.ui import cafe_widgets, live_panel, owner, state, widgets
 from chessapp.ui.board_element import board_element
 from chessapp.ui.state import PlyCursor
 from chessapp.ui.widgets import plain
@@ -179,8 +180,14 @@ def _start_job(view: CafeView) -> None:
     store = widgets.store_or_none()
     if store is None:
         return
-    start_game_job(cafe_key(state.cafe_visitor()), view.game,
-                   shared_pool(EngineConfig.from_env()), SearchLimit(nodes=nodes), store)
+    try:
+        # A full game is background work: it waits its turn behind interactive requests,
+        # round-robin with other visitors (chessapp.scheduler).
+        start_game_job(cafe_key(state.cafe_visitor()), view.game,
+                       evaluator_for(AnalysisSettings(), visitor=owner.visitor()),
+                       SearchLimit(nodes=nodes), store)
+    except ChessAppError as exc:
+        st.toast(f"Cannot start the analysis: {plain(exc)}", icon=":material/error:")
 
 
 def _adopt_result() -> bool:
@@ -215,6 +222,9 @@ def engine_panel(view: CafeView, registered_running: bool) -> None:
     if running and progress is not None and job is not None:
         st.progress(progress.fraction,
                     text=f"Stockfish: {progress.done} of {progress.total} positions")
+        if progress.queue_place:
+            st.caption(f"Waiting for the engines, which every visitor shares: you are "
+                       f"number {progress.queue_place} in the queue.")
         st.button("Cancel", key=state.CAFE_CANCEL_BUTTON, on_click=job.cancel)
         return
     if progress is not None and progress.state is JobState.FAILED:
@@ -255,6 +265,8 @@ def _live_pool() -> EnginePool:
 
 
 def main() -> None:
+    owner.mount()
+    owner.sign_in_controls()
     started = time.perf_counter()
     _main()
     log.debug("café page full run in %.1f ms", (time.perf_counter() - started) * 1000)

@@ -25,6 +25,7 @@ from typing import TypeVar
 import chess
 import streamlit as st
 
+from chessapp import owners
 from chessapp.games import GameInfo
 from chessapp.jobs import JOBS, AnalysisJob, cafe_key
 from chessapp.live import LiveSearch
@@ -150,6 +151,56 @@ def export_button_key(page: str) -> str:
     return f"{page}.export.download"
 
 
+# --- Who is visiting (chessapp.ui.owner) ---------------------------------------------
+
+#: The owner-token element's key; its state value ``token`` is the browser's stored token.
+OWNER_ELEMENT = "owner.element"
+SIGN_IN_BUTTON = "owner.sign_in"
+SIGN_OUT_BUTTON = "owner.sign_out"
+_PROVISIONAL_TOKEN = "owner.provisional"  # noqa: S105 (a session-state key, not a secret)
+_HANDED_OVER = "owner.handed_over"
+
+
+def provisional_owner_token() -> str:
+    """This tab's own token: the owner until the browser's stored token arrives (and the
+    token a browser without one stores)."""
+    token = st.session_state.get(_PROVISIONAL_TOKEN)
+    if not owners.is_owner_token(token):
+        token = owners.new_owner_token()
+        st.session_state[_PROVISIONAL_TOKEN] = token
+    return str(token)
+
+
+def stored_owner_token() -> str | None:
+    """The token the browser keeps in localStorage, once the element has reported it."""
+    element = st.session_state.get(OWNER_ELEMENT)
+    token = None
+    if element is not None:
+        try:
+            token = element.get("token") if hasattr(element, "get") else element["token"]
+        except (KeyError, TypeError, AttributeError):
+            token = None
+    return token if owners.is_owner_token(token) else None
+
+
+def provisional_handed_over() -> bool:
+    return bool(st.session_state.get(_HANDED_OVER, False))
+
+
+def set_provisional_handed_over() -> None:
+    st.session_state[_HANDED_OVER] = True
+    st.session_state[_OWNER_ARRIVED] = True
+
+
+_OWNER_ARRIVED = "owner.arrived"
+
+
+def pop_owner_arrived() -> bool:
+    """True once, on the run after the browser's token arrived: the rerun it caused may
+    have interrupted the page's first run, whose widget values must then be set again."""
+    return bool(st.session_state.pop(_OWNER_ARRIVED, False))
+
+
 # --- Café page ---------------------------------------------------------------------
 
 CAFE = "cafe"
@@ -268,6 +319,9 @@ class AnalysisKeys:
     DELETE_VARIATION = "analysis.explore.delete"
     NEXT_MISTAKE_WHITE = "analysis.jump.white"
     NEXT_MISTAKE_BLACK = "analysis.jump.black"
+    PROBE = "analysis.engine.probe"
+    PROBE_ANSWER = "analysis-probe-answer"
+    COPY_NOTICE = "analysis-read-only"
     RENAME = "analysis.sessions.rename"
     RENAME_BUTTON = "analysis.sessions.rename_button"
     SAVE_COPY = "analysis.sessions.copy"
@@ -421,6 +475,21 @@ def request_full_run() -> None:
 
 def take_full_run_request() -> bool:
     return bool(st.session_state.pop(_FULL_RUN, False))
+
+
+_ANALYSIS_PROBE = "analysis.probe_answer"
+
+
+def analysis_probe_answer() -> tuple[str, str] | None:
+    """(FEN, text) of the engine's last answer about one position, shown under the board."""
+    value = st.session_state.get(_ANALYSIS_PROBE)
+    if isinstance(value, tuple) and len(value) == 2:
+        return str(value[0]), str(value[1])
+    return None
+
+
+def set_analysis_probe_answer(answer: tuple[str, str] | None) -> None:
+    st.session_state[_ANALYSIS_PROBE] = answer
 
 
 def push_analysis_flash(kind: str, text: str) -> None:

@@ -40,24 +40,40 @@ log = logging.getLogger(__name__)
 
 BOARD_SIZE = 440
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+|<>~:$])")
+#: Every ASCII punctuation character: CommonMark lets a backslash escape each one, and
+#: shows it literally.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+#: What GFM's autolink-literal extension turns into a link: ``scheme://``, ``www.``, an
+#: e-mail address. It runs on the parsed text, after escapes are resolved, so escaping
+#: cannot stop it (issue 15: a player name holding ``https://...`` showed as a live link;
+#: checked in Chromium by tests/e2e/test_injection.py). Code spans are never autolinked.
+_AUTOLINKABLE = re.compile(r"(?i)://|www\.|@|mailto:|xmpp:")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span, shown exactly as written (CommonMark 6.1)."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def plain(text: object) -> str:
-    """Text from a PGN or a story file made inert for Streamlit Markdown.
+    """Text from a PGN, a story file or a visitor, made literal for Streamlit Markdown.
 
-    Markdown is not HTML (Streamlit never renders raw HTML here), but it would
-    still turn ``[x](url)`` into a link or ``:red[...]`` into colour; escaping
-    every special character shows the text exactly as written. A leading
-    ``12.`` or ``-`` would start a list ("12. Nf3" is a move, not item 12), so
-    its dot or dash is escaped too.
+    Every punctuation mark is backslash-escaped, so ``[x](url)``, ``**b**``, ``# h``,
+    ``:red[...]`` or ``<b>`` show as typed; a word that GFM would autolink (a URL,
+    ``www.``, an e-mail address) becomes a code span, which Markdown never links
+    or formats. Newlines become spaces (one line of text).
     """
-    escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
-    return _LIST_START.sub(r"\1\\\2", escaped)
-
-
-#: What starts a Markdown list: "-" alone, or a number with "." or ")" ("1858-11" does not).
-_LIST_START = re.compile(r"^(\s*|\s*\d+(?=[.)]))([-.)])(?=\s|$)")
+    out: list[str] = []
+    for part in re.split(r"(\s+)", str(text).replace("\n", " ")):
+        if part and not part.isspace() and _AUTOLINKABLE.search(part):
+            out.append(_code_span(part))
+        else:
+            out.append(_MD_SPECIAL.sub(r"\\\1", part))
+    return "".join(out)
 
 # --- Resources shared by the pages -------------------------------------------------
 
@@ -87,6 +103,8 @@ def store_or_none() -> Store | None:
     if store.recovered_from:
         # Shown for as long as this server runs, not only to the first visitor.
         st.warning(plain(store.recovered_from))
+    if store.full:
+        st.warning(plain(store.full))
     return store
 
 

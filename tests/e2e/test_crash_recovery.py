@@ -125,6 +125,10 @@ def test_kill_9_mid_analysis_loses_nothing_and_leaves_no_engine(
         page.get_by_text("Analysing the game:").wait_for()
         wait_for_cached(data, CACHED_AT_KILL)
         assert engine_processes(data), "the analysis runs on engines of this server"
+        # The browser's owner token (issue 15): localStorage is per origin, and the
+        # restarted server gets another port, so the same browser brings it along.
+        token = page.evaluate("() => window.localStorage.getItem('chessapp.owner')")
+        assert token
     finally:
         kill_server_hard(first)
     # The server is gone; its engines lead their own process groups, so the kill did not
@@ -145,6 +149,8 @@ def test_kill_9_mid_analysis_loses_nothing_and_leaves_no_engine(
 
     second = start_server(tmp_path_factory.mktemp("crash-log2"), env)
     try:
+        open_analysis(page, second)
+        page.evaluate("(t) => window.localStorage.setItem('chessapp.owner', t)", token)
         open_analysis(page, second, f"?session={session_id}&ply=0")
         page.get_by_role("heading", name="Stockfish 15.1 – Stockfish 15.1").wait_for()
         # The resumed session's settings reach the widget (polled: it may take a rerun).
@@ -240,7 +246,8 @@ def test_path_like_names_stay_data(page: Any, corrupt_server: Server, corrupt_di
         wait_for_stored_name(corrupt_dir / DB_NAME, session_id, name)
         wait_until_idle(page)
         # Shown as text in the list of saved sessions, not as a link or a path.
-        page.locator("[data-testid='stMarkdownContainer'] strong", has_text=name).wait_for()
+        # Listed as plain text (st.text), as typed.
+        page.locator("[data-testid='stText']", has_text=name).first.wait_for()
     after = {p.relative_to(corrupt_dir) for p in corrupt_dir.rglob("*")}
     assert {str(p) for p in after - before} <= {f"{DB_NAME}-wal", f"{DB_NAME}-shm", DB_NAME}
     roots = [Path("/tmp"), corrupt_dir.parent.parent, ROOT]

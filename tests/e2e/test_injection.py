@@ -1,4 +1,4 @@
-"""No injection, on both pages, in Chromium against ``streamlit run`` (issue 6).
+"""No injection, on both pages, in Chromium against ``streamlit run`` (issues 6 and 15).
 
 The payloads (``<script>``, ``<img onerror>``, ``<iframe>``, a ``javascript:``
 Markdown link, an image link to a foreign host, raw Markdown and an HTML
@@ -325,3 +325,228 @@ def test_analysis_page_paste_upload_names_and_errors_stay_text(
         assert watch.console_errors == [], watch.console_errors
     finally:
         context.close()
+
+
+# --- Issue 15: bare URLs, Markdown and HTML in every field, shown as text -------------------------
+#
+# Each payload carries a marker word. Markdown or HTML that rendered would give an element
+# whose whole text is the marker (a <strong>mdbold</strong>, a link "mdlink", a heading
+# "mdheading", a coloured span "mdred"); text shown as text never does, because the marker
+# is always inside the longer literal string. Any <a> whose target is not this server
+# (an autolinked https://, www., or e-mail address) fails too.
+
+URL_AND_MARKUP = [
+    "# mdheading",
+    "> mdquote",
+    "- mdlist",
+    "[mdlink](https://evil.example/md)",
+    "https://evil.example/bare",
+    "www.evil.example",
+    "mallory@evil.example",
+    "<https://evil.example/angle>",
+    "**mdbold** _mditalic_ `mdcode` ~~mdstrike~~",
+    ":red[mdred] :material/home:",
+    '<a href="https://evil.example/a">htmla</a>',
+    "<b>htmlbold</b> <i>htmlitalic</i>",
+]
+MARKERS = ["mdheading", "mdquote", "mdlist", "mdlink", "mdbold", "mditalic", "mdcode",
+           "mdstrike", "mdred", "htmla", "htmlbold", "htmlitalic"]
+#: Fields and payloads tried, for the report (field name -> payloads in it).
+TRIED: dict[str, int] = {}
+
+
+def rotated(field: str, index: int, *, limit: int = 1000,
+            allow: Any = lambda payload: True) -> str:
+    """Every payload that fits, starting from a different one per field (so each payload
+    leads some field: '#', '>' and '-' are Markdown only at the start)."""
+    usable = [p for p in URL_AND_MARKUP if allow(p)]
+    start = index % len(usable)
+    out: list[str] = []
+    for payload in usable[start:] + usable[:start]:
+        if len(" ".join([*out, payload])) > limit:
+            break
+        out.append(payload)
+    TRIED[field] = len(out)
+    return " ".join(out)
+
+
+def assert_no_markup_or_links(page: Any, server_url: str) -> None:
+    found = page.evaluate("""([markers, origin]) => {
+        const bad = [];
+        const walk = (root) => {
+            for (const el of root.querySelectorAll('*')) {
+                const text = (el.textContent || '').trim();
+                if (markers.includes(text) && !['SCRIPT', 'STYLE'].includes(el.tagName))
+                    bad.push(el.tagName + ' renders ' + text);
+                if (el.tagName === 'A') {
+                    const href = el.getAttribute('href') || '';
+                    const resolved = new URL(href, origin);
+                    if (resolved.origin !== origin || text.includes('evil')) {
+                        const where = el.closest('[data-testid]');
+                        bad.push('link ' + href + ' ' + text.slice(0, 60) + ' in ' +
+                                 (where ? where.getAttribute('data-testid') : '?'));
+                    }
+                }
+                if (el.shadowRoot) walk(el.shadowRoot);
+            }
+        };
+        walk(document);
+        return bad;
+    }""", [MARKERS, server_url])
+    assert found == []
+
+
+def cafe_payload_files(base_pgn: str) -> tuple[str, str, dict[str, str]]:
+    """The Opera game and story with the payloads in every field the café page shows."""
+    values: dict[str, str] = {}
+    names = ["White", "Black", "Site", "title", "act", "place", "narration 1", "metaphor 1",
+             "narration 2", "metaphor 2", "narration 3", "metaphor 3", "engine reading"]
+    for i, name in enumerate(names):
+        values[name] = rotated(f"café {name}", i, limit=900)
+    game = read_game(base_pgn)
+    for tag in ("White", "Black", "Site"):
+        game.headers[tag] = values[tag]
+    tags = "".join(f'[{k} "{escape_tag(v)}"]\n' for k, v in game.headers.items())
+    moves = game.accept(chess.pgn.StringExporter(headers=False, variations=True, comments=True))
+    story = OPERA_STORY.read_text(encoding="utf-8")
+    swaps = {
+        'title = "Test story: a night at the opera"': f"title = {json.dumps(values['title'])}",
+        'hero_name = "Morphy, Paul"': f"hero_name = {json.dumps(values['White'])}",
+        'title = "Overture"': f"title = {json.dumps(values['act'])}",
+        'place = "Paris, the opera box"': f"place = {json.dumps(values['place'])}",
+        '"The players open quietly while the orchestra tunes."':
+            json.dumps(values["narration 1"]),
+        '"The overture before the drama."': json.dumps(values["metaphor 1"]),
+        '"The queen goes hunting on b7."': json.dumps(values["narration 2"]),
+        '"A raid behind the lines."': json.dumps(values["metaphor 2"]),
+        '"A rook lands on the back rank and the game is over."':
+            json.dumps(values["narration 3"]),
+        '"The curtain falls."': json.dumps(values["metaphor 3"]),
+        '"The last move {mate.san} left the eval at {mate.eval_after}."':
+            json.dumps(values["engine reading"] + " {mate.san}"),
+    }
+    for old, new in swaps.items():
+        assert old in story, old
+        story = story.replace(old, new)
+    return f"{tags}\n{moves}\n", story, values
+
+
+@pytest.fixture(scope="module")
+def markup_cafe(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
+    pgn, story, values = cafe_payload_files(OPERA.read_text(encoding="utf-8"))
+    folder = write_cafe_folder(tmp_path_factory.mktemp("games-md"), pgn, story)
+    env = {GAMES_DIR_ENV: str(folder), "CHESSAPP_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    server = start_server(tmp_path_factory.mktemp("log-md"), env)
+    try:
+        yield server, values
+    finally:
+        server.stop()
+
+
+def test_cafe_page_shows_urls_markdown_and_html_as_text_in_every_field(
+        browser: Any, markup_cafe: tuple[Server, dict[str, str]]) -> None:
+    server, values = markup_cafe
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    watch = Watch(page)
+    try:
+        for ply in (2, 12, 33):  # each segment's narration and metaphor
+            page.goto(f"{server.url}/?ply={ply}")
+            page.locator(".st-key-cafe-export-download button").first.wait_for()
+            wait_until_idle(page)
+            text = page_text(page)
+            assert "could not be read" not in text, text[:2000]
+            for name in ("White", "Black", "Site", "title", "act", "place", "narration 1",
+                         "metaphor 1", "narration 2", "metaphor 2", "narration 3",
+                         "metaphor 3", "engine reading"):
+                assert values[name] in text, name
+            assert_inert(page, watch)
+            assert_no_markup_or_links(page, server.url)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert watch.console_errors == [], watch.console_errors
+    finally:
+        context.close()
+    placed = sum(v for k, v in TRIED.items() if k.startswith("café"))
+    print(f"\ncafé: {len(URL_AND_MARKUP)} payloads, {placed} payload placements in "
+          f"{sum(1 for k in TRIED if k.startswith('café'))} fields")
+
+
+def test_analysis_page_shows_urls_markdown_and_html_as_text_in_every_field(
+        browser: Any, analysis_server: Server) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    watch = Watch(page)
+    fields = ["White", "Black", "Event", "Date"]  # what the page shows of the headers
+    values = {name: rotated(f"analysis {name}", i, limit=900) for i, name in enumerate(fields)}
+    game = read_game(SHORT)
+    for tag, value in values.items():
+        game.headers[tag] = value
+    tags = "".join(f'[{k} "{escape_tag(v)}"]\n' for k, v in game.headers.items())
+    pgn = f"{tags}\n1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n"
+    two = f"{pgn}\n[White \"Second\"]\n[Black \"Game\"]\n\n1. d4 *\n"
+    try:
+        open_analysis(page, analysis_server)
+        # 1. A file of two games: the pick list shows names and events as text.
+        page.get_by_label("PGN", exact=True).fill(two)
+        page.get_by_role("button", name="Load PGN").click()
+        page.get_by_role("button", name="Load this game").wait_for()
+        wait_until_idle(page)
+        pick = page.get_by_role("combobox", name="Game")
+        for tag in ("White", "Black"):
+            assert values[tag] in pick.input_value(), tag
+        page.get_by_role("button", name="Open").click()  # the list of games, open
+        options = page.get_by_role("option")
+        options.first.wait_for()
+        assert values["White"] in options.first.inner_text()
+        assert_inert(page, watch)
+        assert_no_markup_or_links(page, analysis_server.url)
+        page.keyboard.press("Escape")
+        assert_no_markup_or_links(page, analysis_server.url)
+
+        # 2. Loaded: the headers in the caption, the default name in the heading and list.
+        before = current_session(page)
+        page.get_by_role("button", name="Load this game").click()
+        wait_for_new_session(page, before)
+        page.locator(".xb").wait_for()
+        wait_until_idle(page)
+        text = page_text(page)
+        for name, value in values.items():
+            assert value in text, name
+        assert_inert(page, watch)
+        assert_no_markup_or_links(page, analysis_server.url)
+
+        # 3. A session name with the payloads (as many as 200 characters hold).
+        name = rotated("analysis session name", 3, limit=200)
+        page.get_by_label("Session name").fill(name)
+        page.get_by_role("button", name="Rename").click()
+        page.get_by_text("Session renamed.").wait_for()
+        wait_until_idle(page)
+        assert page_text(page).count(name) >= 1
+        listed = page.locator("[data-testid='stText']").all_inner_texts()
+        assert any(t.removeprefix("▸ ") == name for t in listed), listed
+        assert_inert(page, watch)
+        assert_no_markup_or_links(page, analysis_server.url)
+
+        # 4. A bad file whose name holds payloads: the error message shows it as text.
+        page.get_by_text("Load a game").click()
+        page.get_by_role("tab", name="Upload PGN").click()
+        bad_name = rotated("analysis file name in an error", 0, limit=200,
+                           allow=lambda p: "/" not in p) + ".pgn"
+        page.locator("input[type='file']").set_input_files(
+            {"name": bad_name, "mimeType": "text/plain", "buffer": b"1. e4 e5 2. Ke3 *\n"})
+        error = page.locator("[data-testid='stAlertContentError']").first
+        error.wait_for()
+        assert f"Could not read {bad_name}" in error.inner_text()
+        wait_until_idle(page)
+        assert_inert(page, watch)
+        assert_no_markup_or_links(page, analysis_server.url)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert watch.console_errors == [], watch.console_errors
+    finally:
+        context.close()
+    print(f"\nanalysis: {len(URL_AND_MARKUP)} payloads, "
+          f"{sum(v for k, v in TRIED.items() if k.startswith('analysis'))} payload placements in "
+          f"{sum(1 for k in TRIED if k.startswith('analysis'))} fields")

@@ -22,6 +22,7 @@ marked slow and runs with ``script/soak``. Both print their figures.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -292,3 +293,229 @@ def test_heavy_load(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Twelve browsers and the server share two cores with the engines: allow time.
     run_load(tmp_path_factory, users=12, steps=30, analysis_nodes=20_000,
              analysis_timeout_s=600)
+
+
+# --- Fair engines (issue 15): 12 visitors, 3 full analyses, 9 asking about positions ------------
+
+
+@dataclass
+class FairFigures:
+    answer_times: list[float] = field(default_factory=list)
+    #: Each asker's first answer (the issue's "time to the first engine answer").
+    first_times: list[float] = field(default_factory=list)
+    asks: int = 0
+    #: Next clicks that had to be repeated (see _asker).
+    reclicks: int = 0
+    analyses_started: int = 0
+    analyses_completed: int = 0
+    errors: list[str] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
+    #: Answers that came while at least one full analysis was still running.
+    answers_during_analyses: int = 0
+    analyses_running: int = 0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def _open_game(page: Any, url: str, pgn: str, nodes: int) -> str:
+    await page.goto(url + "/analysis")
+    await page.get_by_role("heading", name="Analysis", exact=True).wait_for()
+    await _idle(page)
+    await page.get_by_label("PGN", exact=True).fill(pgn)
+    await page.get_by_role("button", name="Load PGN").click()
+    await page.locator(".xb").wait_for()
+    await _idle(page)
+    box = page.get_by_label("Nodes", exact=True)
+    await box.fill(str(nodes))
+    await box.press("Tab")
+    await _idle(page)
+    return str(parse_qs(urlparse(page.url).query)["session"][0])
+
+
+async def _full_analysis(browser: Any, url: str, who: str, pgn: str, nodes: int,
+                         timeout_s: int, figures: FairFigures, started: asyncio.Event) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = await context.new_page()
+        _watch(page, who, figures)
+        session = await _open_game(page, url, pgn, nodes)
+        await page.get_by_role("button", name="Analyse the game").click()
+        figures.analyses_started += 1
+        figures.analyses_running += 1
+        started.set()
+        try:
+            await page.get_by_role("columnheader", name="Blunders").wait_for(
+                timeout=timeout_s * 1000)
+        finally:
+            figures.analyses_running -= 1
+        await _idle(page)
+        figures.analyses_completed += 1
+        figures.sessions.append(session)
+        await _no_error_elements(page, who, figures)
+    except Exception as exc:
+        figures.errors.append(f"{who}: {type(exc).__name__}: {exc}")
+    finally:
+        await context.close()
+
+
+async def _asker(browser: Any, url: str, who: str, pgn: str, nodes: int, asks: int,
+                 figures: FairFigures, started: asyncio.Event) -> None:
+    """Steps through a game on the Analysis page and asks the engine at every step."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = await context.new_page()
+        _watch(page, who, figures)
+        await _open_game(page, url, pgn, nodes)
+        await started.wait()  # the background analyses are queued before anyone asks
+        answer = page.locator(".st-key-analysis-probe-answer")
+        for ply in range(1, asks + 1):
+            await page.locator(".st-key-analysis-nav-next button").first.click()
+            try:
+                await page.wait_for_function(
+                    f"() => new URLSearchParams(location.search).get('ply') === '{ply}'",
+                    timeout=30_000)
+            except Exception:
+                # Under heavy load a Next click is sometimes never answered (seen 1-5 times
+                # in 45 steps at load averages of 15-30): click again, as a person would,
+                # and count it, so the figure is reported rather than hidden.
+                figures.reclicks += 1
+                await _idle(page)
+                await page.locator(".st-key-analysis-nav-next button").first.click()
+                await _wait_for_ply(page, ply)
+            await _idle(page)
+            t0 = time.monotonic()
+            await page.get_by_role("button", name="Ask the engine about this position").click()
+            try:
+                await page.wait_for_function(
+                    "(ply) => { const el = document.querySelector("
+                    "'.st-key-analysis-probe-answer');"
+                    " return el !== null && el.innerText.startsWith('Ply ' + ply + ' ')"
+                    " && el.innerText.includes('engine'); }", arg=ply)
+            except Exception as exc:
+                shown = await answer.all_inner_texts()
+                await _no_error_elements(page, who, figures)
+                raise AssertionError(f"no answer for ply {ply} (shown: {shown}, "
+                                     f"url {page.url})") from exc
+            figures.answer_times.append(time.monotonic() - t0)
+            if ply == 1:
+                figures.first_times.append(figures.answer_times[-1])
+            figures.asks += 1
+            if figures.analyses_running:
+                figures.answers_during_analyses += 1
+            text = await answer.inner_text()
+            if "could not answer" in text:
+                figures.errors.append(f"{who} at ply {ply}: {text}")
+            await _idle(page)
+        await _no_error_elements(page, who, figures)
+    except Exception as exc:
+        figures.errors.append(f"{who}: {type(exc).__name__}: {exc}")
+    finally:
+        await context.close()
+
+
+def run_fair_load(tmp_path_factory: pytest.TempPathFactory, *, background_nodes: int,
+                  ask_nodes: int, asks: int, timeout_s: int) -> FairFigures:
+    """12 visitors on one server: 3 analyse the Opera game at ``background_nodes`` while 9
+    step through it and ask the engine (``ask_nodes``) about each position. Every visitor
+    has their own node count, so no answer comes from another visitor's cache."""
+    data = tmp_path_factory.mktemp("fair-data")
+    env = {"CHESSAPP_DATA_DIR": str(data), "CHESSAPP_ENGINE_POOL": str(POOL),
+           "CHESSAPP_LOG_LEVEL": "DEBUG"}
+    pgn = OPERA.read_text(encoding="utf-8")
+    figures = FairFigures()
+    server = start_server(tmp_path_factory.mktemp("fair-log"), env)
+    started_at = time.monotonic()
+
+    async def drive() -> None:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                               args=CHROMIUM_ARGS)
+            try:
+                started = asyncio.Event()
+                await asyncio.gather(
+                    *(_full_analysis(browser, server.url, f"analyser {i}", pgn,
+                                     background_nodes + i, timeout_s, figures, started)
+                      for i in range(3)),
+                    *(_asker(browser, server.url, f"asker {i}", pgn, ask_nodes + i, asks,
+                             figures, started) for i in range(9)))
+            finally:
+                await browser.close()
+
+    try:
+        failure: list[BaseException] = []
+
+        def in_thread() -> None:
+            try:
+                asyncio.run(drive())
+            except BaseException as exc:
+                failure.append(exc)
+
+        driver = threading.Thread(target=in_thread)
+        driver.start()
+        driver.join()
+        assert failure == []
+        log = server.log_text()
+    finally:
+        server.stop()
+    elapsed = time.monotonic() - started_at
+    times = figures.answer_times
+    server_ms = [float(m) for m in re.findall(r"probe answered in ([0-9.]+) ms", log)]
+    if server_ms:
+        print(f"\nserver side (queue + search): p50 {_percentile(server_ms, 0.5):.0f} ms, "
+              f"p95 {_percentile(server_ms, 0.95):.0f} ms, max {max(server_ms):.0f} ms "
+              f"over {len(server_ms)} answers")
+    for kind in ("interactive", "background"):
+        found = re.findall(kind + r" request of \w+: waited ([0-9.]+) ms, searched ([0-9.]+) ms",
+                           log)
+        if found:
+            waits = [float(w) for w, _ in found]
+            searches = [float(t) for _, t in found]
+            print(f"{kind} searches: {len(found)}, queue wait p50 "
+                  f"{_percentile(waits, 0.5):.0f} ms, p95 {_percentile(waits, 0.95):.0f} ms; "
+                  f"search p50 {_percentile(searches, 0.5):.0f} ms, "
+                  f"p95 {_percentile(searches, 0.95):.0f} ms")
+    print(f"\nfair load: 12 visitors (3 full analyses at {background_nodes:,} nodes, 9 asking "
+          f"at {ask_nodes:,} nodes), pool {POOL}: {figures.asks} answers, time to answer "
+          f"p50 {_percentile(times, 0.5):.2f} s, p95 {_percentile(times, 0.95):.2f} s, "
+          f"max {max(times):.2f} s; first answer per visitor p95 "
+          f"{_percentile(figures.first_times, 0.95):.2f} s; "
+          f"{figures.answers_during_analyses} answers while analyses "
+          f"ran; {figures.reclicks} Next clicks repeated; "
+          f"{figures.analyses_completed}/{figures.analyses_started} analyses completed; "
+          f"{elapsed:.0f} s")
+    for error in figures.errors:
+        print(error)
+    assert figures.errors == []
+    assert "Traceback" not in log, log[-3000:]
+    assert figures.asks == 9 * asks and len(times) == 9 * asks
+    assert figures.analyses_completed == figures.analyses_started == 3
+    store = Store(data / DB_NAME)
+    for session_id in figures.sessions:  # nothing lost: every analysis is saved whole
+        saved = store.load_session(session_id)
+        assert saved.analysis is not None and len(saved.analysis["plies"]) == LAST
+    return figures
+
+
+def test_fair_load_twelve_visitors(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # CI: all twelve visitors (the fairness claim needs them), small searches.
+    figures = run_fair_load(tmp_path_factory, background_nodes=30_000, ask_nodes=10_000,
+                            asks=5, timeout_s=600)
+    # Interactive requests were served while full games were still being analysed.
+    assert figures.answers_during_analyses >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_fair_load_at_lichess_nodes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # The issue's figures: full analyses at 1,000,000 nodes (lichess's requested analysis),
+    # questions at the default 200,000.
+    figures = run_fair_load(tmp_path_factory, background_nodes=1_000_000,
+                            ask_nodes=200_000, asks=8, timeout_s=3000)
+    assert figures.answers_during_analyses >= 1
