@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ def run_page(query: dict[str, str] | None = None) -> AppTest:
 
 def board(at: AppTest) -> dict[str, Any]:
     """What the page sent the board element on this run (its JSON ``data``)."""
-    elements = at.get("bidi_component")
+    # The page also mounts the owner-token element (issue 15): pick the board.
+    elements = [e for e in at.get("bidi_component") if e.proto.component_name.endswith(
+        "chessapp_board")]
     assert len(elements) == 1
     data: dict[str, Any] = json.loads(elements[0].proto.json)
     return data
@@ -182,12 +185,12 @@ def test_narration_and_move_follow_the_ply(games_folder: Path) -> None:
     at = run_page({"ply": "3"})
     assert "The players open quietly while the orchestra tunes." in markdown_texts(at)
     assert "**Overture** · 1858-11 · Paris, the opera box" in markdown_texts(at)
-    assert "**2\\. Nf3**" in markdown_texts(at)
+    assert "**2. Nf3**" in markdown_texts(at)
     at.query_params["ply"] = "33"
     at.run()
     assert "A rook lands on the back rank and the game is over." in markdown_texts(at)
-    assert any(c.value == "**The metaphor.** The curtain falls." for c in at.caption)
-    assert "**17\\. Rd8\\#**" in markdown_texts(at)
+    assert any(unescape(c.value) == "**The metaphor.** The curtain falls." for c in at.caption)
+    assert "**17. Rd8#**" in markdown_texts(at)
 
 
 @pytest.fixture
@@ -254,7 +257,7 @@ def test_claims_table_is_plain_english_and_shows_failing_claims(games_folder: Pa
     cells = " ".join(str(v) for v in frame.to_numpy().ravel())
     for claim_id in ("queen_move", "rook_move", "gives_check", "game_ends", "wins(paul)"):
         assert claim_id not in cells  # no claim ids: words
-    assert any(c.value == "4 of 5 claims hold; 1 does not hold." for c in at.caption)
+    assert any(unescape(c.value) == "4 of 5 claims hold; 1 does not hold." for c in at.caption)
     # The engine's reading, with the numbers filled in from the analysis.
     assert "- The last move Rd8# left the eval at 1-0." in markdown_texts(at)
 
@@ -328,7 +331,7 @@ def test_the_shipped_cafe_game_opens_with_its_evals_and_story(
     at = run_page({"ply": "21"})
     no_exception(at)
     assert not at.warning
-    assert "**11\\. Nxd5**" in markdown_texts(at)
+    assert "**11. Nxd5**" in markdown_texts(at)
     assert shown_ply(at) == 21
     assert any(c.value.startswith("Evals shipped with the app: Stockfish") for c in at.caption)
     frame = at.table[0].value

@@ -23,7 +23,15 @@ from chessapp.games import read_game
 from chessapp.store import Store
 from chessapp.ui import widgets
 from chessapp.ui.state import AnalysisKeys as K
-from tests.ui.test_analysis_page import SHORT, errors, explore_boards, fresh, no_exception, paste
+from tests.ui.test_analysis_page import (
+    SHORT,
+    board_fen,
+    errors,
+    fresh,
+    go_to_ply,
+    no_exception,
+    paste,
+)
 
 SOMEONE = owners.browser_owner(owners.new_owner_token())
 
@@ -57,7 +65,7 @@ def test_a_shared_link_opens_read_only_and_save_a_copy_makes_it_yours(data_dir: 
     theirs = someone_elses()
     at = fresh({"session": theirs})
     no_exception(at)
-    assert len(explore_boards(at)) == 1
+    assert board_fen(at)  # the board element is on the page
     notice = [i.value for i in at.info if "belongs to someone else" in i.value]
     assert len(notice) == 1 and "Save a copy" in notice[0]
     assert at.button(key=K.RENAME_BUTTON).disabled
@@ -108,8 +116,7 @@ def test_reaching_the_queue_cap_is_a_clear_message(data_dir: Path, tiny_cap: Non
 def test_ask_the_engine_about_one_position(data_dir: Path) -> None:
     at = paste(fresh(), SHORT)
     at.number_input(key=K.LIMIT_VALUE).set_value(2000)
-    at.button(key="analysis.nav.last").click().run()
-    at.button(key="analysis.nav.prev").click().run()  # before 4. Qxf7#
+    go_to_ply(at, 6)  # before 4. Qxf7#
     at = at.button(key=K.PROBE).click().run()
     no_exception(at)
     answers = [t.value for t in at.text if t.value.startswith("Ply")]
@@ -144,7 +151,7 @@ def test_a_full_store_says_so_and_the_page_keeps_working(
     assert any(e.startswith("Not saved: The server's storage is full, so nothing new can be "
                             "saved: what is already saved is still served") for e in errors(at))
     # The new game opened anyway (in this tab), and what was saved is still listed.
-    assert len(explore_boards(at)) == 1
+    assert board_fen(at)  # the board element is on the page
     assert listed_names(at) == ["Anna – Boris"]
 
 
