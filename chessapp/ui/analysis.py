@@ -1047,7 +1047,8 @@ def main() -> None:
     st.subheader("Export")
     widgets.export_block(state.ANALYSIS, session.game, session.analysis,
                          offer=("evals", "judgements", "variations", "explored", "shapes",
-                                "label_nags"))
+                                "label_nags"),
+                         analysis_key="" if session.analysis is None else ".analysed")
     sessions_section(store, session)
 
 

@@ -292,6 +292,7 @@ def export_block(
     shapes: Mapping[int, Sequence[Shape]] | None = None,
     offer: Sequence[str] = ("evals", "judgements", "variations", "narration", "shapes"),
     render: Callable[..., str] | None = None,
+    analysis_key: str = "",
 ) -> str | None:
     """Options and an annotated-PGN download; the text is the CLI's for the same options.
 
@@ -305,8 +306,14 @@ def export_block(
                 continue
             disabled = analysis is None and name in ("evals", "judgements", "variations",
                                                      "label_nags")
+            # ``analysis_key`` gives the analysis-dependent boxes a new key once an analysis
+            # exists: the browser sends back a widget's old value with every rerun, so a box
+            # drawn off and disabled before would otherwise stay off.
+            key = export_option_key(page, name) + (
+                analysis_key if name in ("evals", "judgements", "variations", "label_nags")
+                else "")
             chosen[name] = st.checkbox(label, value=default and not disabled, disabled=disabled,
-                                       key=export_option_key(page, name))
+                                       key=key)
     options = ExportOptions(**chosen)
     try:
         text = (render or export_pgn)(game, analysis, options, narration=narration, shapes=shapes)

@@ -114,6 +114,9 @@ def test_analysis_completes_with_the_real_stockfish(page: Any, server: Server,
                                                            "Nf6", "Qxf7#"]
     assert saved.analysis["limit"]["nodes"] == 2000
     assert saved.analysis["plies"][5]["judgement"] == "blunder"
+    # The export now offers the evals: drawn off before the analysis, on after it.
+    assert page.get_by_label("Evals ([%eval])").is_checked()
+    assert page.get_by_label("Judgements and comments (?!, ?, ??)").is_checked()
     # The move list now carries the glyphs, and the next-mistake button visits each of
     # Black's judged moves in turn (as the saved analysis judged them), ending on Nf6??.
     move_in_list(page, "Nf6", "??").wait_for()
