@@ -106,7 +106,7 @@ def test_two_browsers_own_their_sessions_and_share_read_only(
 
         # B opens A's link: read-only.
         open_analysis(b, server, f"?session={anna}")
-        b.locator(".xb").wait_for()
+        b.locator(".c13b").wait_for()
         wait_until_idle(b)
         notice = b.locator(".st-key-analysis-read-only")
         notice.wait_for()
@@ -119,7 +119,7 @@ def test_two_browsers_own_their_sessions_and_share_read_only(
             before = store.load_session(anna)
         # B explores: a move in the SAN box, in memory only.
         b.get_by_label("Play a move (SAN)").fill("Nf3")
-        b.get_by_role("button", name="Play", exact=True).click()
+        b.get_by_role("button", name="Play move", exact=True).click()
         b.wait_for_function("() => new URLSearchParams(location.search).get('ply') === '1'")
         wait_until_idle(b)
         assert b.locator("[data-testid='stAlertContentError']").count() == 0

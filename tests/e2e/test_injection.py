@@ -510,7 +510,7 @@ def test_analysis_page_shows_urls_markdown_and_html_as_text_in_every_field(
         before = current_session(page)
         page.get_by_role("button", name="Load this game").click()
         wait_for_new_session(page, before)
-        page.locator(".xb").wait_for()
+        page.locator(".c13b").wait_for()
         wait_until_idle(page)
         text = page_text(page)
         for name, value in values.items():

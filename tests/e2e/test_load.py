@@ -110,12 +110,12 @@ async def _cafe_user(context: Any, url: str, who: str, steps: int, figures: Figu
     for step in range(steps):
         target = ply + 1 if ply < LAST else 0
         if target == 0:
-            await page.locator(".st-key-cafe-nav-first button").first.click()
+            await page.locator(".c13b .c13b-first").first.click()
         elif step % 2:
             await page.locator("h1").first.click()  # focus off the button just clicked
             await page.keyboard.press("ArrowRight")
         else:
-            await page.locator(".st-key-cafe-nav-next button").first.click()
+            await page.locator(".c13b .c13b-next").first.click()
         try:
             await _wait_for_ply(page, target)
         except Exception as exc:
@@ -326,7 +326,7 @@ async def _open_game(page: Any, url: str, pgn: str, nodes: int) -> str:
     await _idle(page)
     await page.get_by_label("PGN", exact=True).fill(pgn)
     await page.get_by_role("button", name="Load PGN").click()
-    await page.locator(".xb").wait_for()
+    await page.locator(".c13b").wait_for()
     await _idle(page)
     box = page.get_by_label("Nodes", exact=True)
     await box.fill(str(nodes))
@@ -374,7 +374,7 @@ async def _asker(browser: Any, url: str, who: str, pgn: str, nodes: int, asks: i
         await started.wait()  # the background analyses are queued before anyone asks
         answer = page.locator(".st-key-analysis-probe-answer")
         for ply in range(1, asks + 1):
-            await page.locator(".st-key-analysis-nav-next button").first.click()
+            await page.locator(".c13b .c13b-next").first.click()
             try:
                 await page.wait_for_function(
                     f"() => new URLSearchParams(location.search).get('ply') === '{ply}'",
@@ -385,7 +385,7 @@ async def _asker(browser: Any, url: str, who: str, pgn: str, nodes: int, asks: i
                 # and count it, so the figure is reported rather than hidden.
                 figures.reclicks += 1
                 await _idle(page)
-                await page.locator(".st-key-analysis-nav-next button").first.click()
+                await page.locator(".c13b .c13b-next").first.click()
                 await _wait_for_ply(page, ply)
             await _idle(page)
             t0 = time.monotonic()
