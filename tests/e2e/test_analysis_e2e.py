@@ -173,6 +173,7 @@ def test_click_click_move_creates_a_variation(page: Any, server: Server,
     after_e4 = fen_after(SHORT, "e4")
     wait_for_fen(page, after_e4)
     page.locator(f"{BOARD} cg-board").scroll_into_view_if_needed()  # all of it, to g1
+    wait_until_idle(page)
     page.mouse.click(*square_center(page, "c7"))  # legal-move dots for the c-pawn
     page.wait_for_function(
         f"() => document.querySelectorAll('{BOARD} cg-board square.move-dest').length === 2")
@@ -187,7 +188,9 @@ def test_click_click_move_creates_a_variation(page: Any, server: Server,
     page.mouse.click(*square_center(page, "g1"))
     page.mouse.click(*square_center(page, "g4"))
     assert page.locator(BOARD).get_attribute("data-fen") == fen_after(SHORT, "e4", "c5")
-    # A drag plays too: 2. Nf3 in the variation.
+    # A drag plays too: 2. Nf3 in the variation (once the page has settled: a rerun that
+    # lands mid-drag hands the board a new cursor).
+    wait_until_idle(page)
     drag(page, "g1", "f3")
     wait_for_fen(page, fen_after(SHORT, "e4", "c5", "Nf3"))
     wait_until_idle(page)
