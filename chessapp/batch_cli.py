@@ -16,6 +16,7 @@ from chessapp.engine import EngineConfig, EnginePool
 from chessapp.errors import BadInput
 from chessapp.evals import SearchLimit
 from chessapp.export import ExportOptions
+from chessapp.settings import positive_int
 
 __all__ = ["add_arguments", "add_report_command", "analyze_all", "report_command"]
 
@@ -23,16 +24,6 @@ __all__ = ["add_arguments", "add_report_command", "analyze_all", "report_command
 _BATCH_ONLY = (("player", "--player"), ("since", "--since"), ("until", "--until"),
                ("min_elo", "--min-elo"), ("max_games", "--max-games"), ("errors", "--errors"),
                ("report", "--report"), ("cluster", "--cluster"))
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,9 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--since", metavar="DATE",
                        help="only games dated on or after DATE (YYYY, YYYY.MM or YYYY.MM.DD)")
     group.add_argument("--until", metavar="DATE", help="only games dated on or before DATE")
-    group.add_argument("--min-elo", type=_positive, metavar="ELO",
+    group.add_argument("--min-elo", type=positive_int, metavar="ELO",
                        help="only games where both players are rated at least ELO")
-    group.add_argument("--max-games", type=_positive, metavar="N",
+    group.add_argument("--max-games", type=positive_int, metavar="N",
                        help="stop after N games (after the filters)")
     group.add_argument("--errors", metavar="FILE",
                        help="list skipped games here (tab-separated: game, line, reason)")
@@ -53,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="one row per game and side: players, accuracy, ACPL, errors")
     group.add_argument("--cluster", metavar="local:N|tcp://HOST:PORT",
                        help="run on Dask: N local worker processes, or join a scheduler")
-    group.add_argument("--chunk", type=_positive, default=batch.BatchOptions.chunk_positions,
+    group.add_argument("--chunk", type=positive_int, default=batch.BatchOptions.chunk_positions,
                        metavar="P", help="positions per cluster task (default %(default)s)")
 
 

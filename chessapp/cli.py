@@ -25,7 +25,7 @@ import chess.pgn
 from chessapp import __version__, analysis, explain, games
 from chessapp.errors import BadInput, ChessAppError, EngineError
 from chessapp.evals import SearchLimit
-from chessapp.settings import DEFAULT_NODES, MAX_MULTIPV
+from chessapp.settings import DEFAULT_NODES, MAX_MULTIPV, positive_int
 from chessapp.tree import main_line_boards
 
 log = logging.getLogger(__name__)
@@ -57,19 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true",
                        help="analyse every game; the file is streamed, never read whole")
     lim = an.add_mutually_exclusive_group()
-    lim.add_argument("--nodes", type=_positive, metavar="N",
+    lim.add_argument("--nodes", type=positive_int, metavar="N",
                      help=f"nodes per position (default {DEFAULT_NODES:,})")
-    lim.add_argument("--depth", type=_positive, metavar="D", help="depth per position")
-    lim.add_argument("--movetime", type=_positive, metavar="MS", help="milliseconds per position")
+    lim.add_argument("--depth", type=positive_int, metavar="D", help="depth per position")
+    lim.add_argument("--movetime", type=positive_int, metavar="MS",
+                     help="milliseconds per position")
     an.add_argument("--adaptive", action="store_true",
                     help="spend at most --nodes per position, only where a judgement could "
                          "change (chessapp/adaptive.py; needs a node budget)")
     an.add_argument("--multipv", type=int, default=1, choices=range(1, MAX_MULTIPV + 1),
                     metavar="K", help=f"engine lines per position, 1-{MAX_MULTIPV} (default 1)")
-    an.add_argument("--workers", type=_positive, metavar="W",
+    an.add_argument("--workers", type=positive_int, metavar="W",
                     help="engine processes (default: CPU cores, or CHESSAPP_ENGINE_POOL)")
-    an.add_argument("--threads", type=_positive, metavar="T", help="threads per engine (default 1)")
-    an.add_argument("--hash", type=_positive, metavar="MB", help="hash per engine in MB")
+    an.add_argument("--threads", type=positive_int, metavar="T",
+                    help="threads per engine (default 1)")
+    an.add_argument("--hash", type=positive_int, metavar="MB", help="hash per engine in MB")
     an.add_argument("--engine", metavar="PATH", help="UCI engine binary (default: Stockfish)")
     an.add_argument("-o", "--output", metavar="OUT.pgn", help="annotated PGN (default: stdout)")
     an.add_argument("--json", metavar="OUT.json", help="also write a JSON report")
@@ -95,16 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain.add_explain_parser(sub, common)
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -172,3 +172,16 @@ class AnalysisSettings:
             if isinstance(exc, BadInput):
                 raise
             raise BadInput(f"saved engine settings are not readable: {exc}") from None
+
+
+def positive_int(text: str) -> int:
+    """A command-line count (nodes, workers, games): a whole number above zero."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
