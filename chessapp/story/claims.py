@@ -632,23 +632,31 @@ def _p_looks_vulnerable(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
 DANGER_CP = -100
 
 
+def _side_view(ctx: _Ctx, name: str
+               ) -> tuple[chess.Color, WhiteEval | None, bool | None, int | None]:
+    """The engine's eval at the claim's ply from ``name``'s side: (side, eval, whether a
+    forced mate is *for* the side or None when there is no mate, centipawns)."""
+    side = ctx.side(name)
+    ev = ctx.eval_at(ctx.ply)
+    if ev is None:
+        return side, None, None, None
+    score = ev.for_side(side)
+    mate = score.mate()
+    if mate is not None:
+        return side, ev, mate > 0 or (mate == 0 and ev.mated != side), None
+    return side, ev, None, score.score()
+
+
 def _p_in_danger(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
     """``in_danger(side)`` *(engine)*: the engine rates the position a pawn or more against side.
 
     Only the engine's view counts, so a side that merely looks vulnerable
     (``looks_vulnerable``) while winning is not in danger.
     """
-    side = ctx.side(args[0])
-    ev = ctx.eval_at(ctx.ply)
+    side, ev, mating, cp = _side_view(ctx, args[0])
     if ev is None:
         return None, {}, "needs an engine analysis of this position"
-    score = ev.for_side(side)
-    mate = score.mate()
-    if mate is not None:
-        holds = mate < 0 or (mate == 0 and ev.mated == side)
-    else:
-        cp = score.score()
-        holds = cp is not None and cp <= DANGER_CP
+    holds = (not mating) if mating is not None else cp is not None and cp <= DANGER_CP
     return holds, _eval_figures(ctx, side), (
         f"The engine rates the position {ev.text()} (White's view): {args[0]} is "
         f"{'in danger' if holds else 'not in danger'} (a pawn or worse against it counts).")
@@ -710,17 +718,10 @@ def _eval_figures(ctx: _Ctx, side: chess.Color) -> dict[str, str]:
 
 
 def _p_decisive_for(ctx: _Ctx, args: tuple[str, ...]) -> _Outcome:
-    side = ctx.side(args[0])
-    ev = ctx.eval_at(ctx.ply)
+    side, ev, mating, cp = _side_view(ctx, args[0])
     if ev is None:
         return None, {}, "needs an engine analysis of this position"
-    score = ev.for_side(side)
-    mate = score.mate()
-    if mate is not None:
-        holds = mate > 0 or (mate == 0 and ev.mated != side)
-    else:
-        cp = score.score()
-        holds = cp is not None and cp >= DECISIVE_CP
+    holds = mating if mating is not None else cp is not None and cp >= DECISIVE_CP
     return holds, _eval_figures(ctx, side), (
         f"The engine rates the position {ev.text()} (White's view): "
         f"{'decisive' if holds else 'not decisive'} for {args[0]}.")
